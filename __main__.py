@@ -1,0 +1,12 @@
+"""The LangGraph production platform: one environment per Pulumi stack."""
+
+import pulumi
+
+from components.platform import LangGraphPlatform
+from stackconfig.from_pulumi import read_settings
+
+# Validation runs first: a bad config stops the program before any resource is registered.
+settings, secrets = read_settings()
+platform = LangGraphPlatform(f"langgraph-{settings.stack}", settings, secrets)
+for key, value in platform.outputs.items():
+    pulumi.export(key, value)

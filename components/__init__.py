@@ -1,0 +1,1 @@
+"""Pulumi components of the LangGraph platform, one per file."""

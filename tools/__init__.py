@@ -1,0 +1,1 @@
+"""Offline tooling: the recording mock engine, the plan CLI and the benchmark."""
