@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .capacity import Sizing, size_app_tier
-from .model import ENV_DEFAULTS, FieldProblem, StackConfig
+from .model import ENV_DEFAULTS, FieldProblem, StackConfig, deep_merge, defaults_for
 
 PROJECT = "langgraph-platform"
 
@@ -61,17 +60,6 @@ def _show(value: Any) -> str:
         return "(unset)"
     text = json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def deep_merge(base: dict, override: dict) -> dict:
-    """`override` laid over `base`; nested dicts merge, anything else replaces."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def image_is_pinned(image: str) -> bool:
@@ -172,7 +160,7 @@ def resolve_environment(values: dict, stack: str) -> str:
 def validate(values: dict[str, Any], stack: str) -> Settings:
     """Validate parsed config values (keys without the project prefix) for `stack`."""
     env = resolve_environment(values, stack)
-    data = deep_merge(ENV_DEFAULTS[env], {**values, "environment": env})
+    data = deep_merge(defaults_for(env), {**values, "environment": env})
     try:
         config = StackConfig.model_validate(data)
     except ValidationError as error:
@@ -206,11 +194,10 @@ def parse_raw(raw: dict[str, str]) -> dict[str, Any]:
         if key in StackConfig.model_fields and key != "environment":
             try:
                 values[key] = json.loads(text) if isinstance(text, str) else text
-            except json.JSONDecodeError as error:
-                problems.append((key, text, f"not a structured value: {error.msg}"))
-                continue
+            except json.JSONDecodeError:
+                values[key] = text
             if not isinstance(values[key], dict):
-                problems.append((key, values[key], "must be a map of settings"))
+                problems.append((key, values[key], f"must be a map of settings (see the {key}.* keys)"))
         else:
             values[key] = text
     if problems:

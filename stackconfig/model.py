@@ -9,6 +9,7 @@ Defaults that differ per environment live in `ENV_DEFAULTS`, merged under the st
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from typing import Literal
@@ -121,11 +122,13 @@ class ProbeConfig(Section):
 
 
 class ProbesConfig(Section):
-    startup: ProbeConfig = ProbeConfig(period_seconds=5, failure_threshold=24)
+    # No defaults here: they come from COMMON_DEFAULTS, so that setting one field of a probe
+    # keeps the others (a default instance would be replaced whole).
+    startup: ProbeConfig
     """Gates the other probes until the server is up (24 x 5 s = 2 min to start)."""
-    readiness: ProbeConfig = ProbeConfig(initial_delay_seconds=5, period_seconds=5)
+    readiness: ProbeConfig
     """Takes a pod out of the Service while it fails (seed: 5 s delay, every 5 s)."""
-    liveness: ProbeConfig = ProbeConfig(initial_delay_seconds=30, period_seconds=10)
+    liveness: ProbeConfig
     """Restarts a wedged pod (seed: 30 s delay, every 10 s)."""
 
 
@@ -173,7 +176,7 @@ class AppConfig(Section):
     """HPA maximum; unset is twice the derived instance count."""
     resources: ResourcesConfig = ResourcesConfig()
     """Requests and limits per pod."""
-    probes: ProbesConfig = ProbesConfig()
+    probes: ProbesConfig
     """Startup, readiness and liveness probes."""
     tuning: TuningConfig = TuningConfig()
     """Application tuning passed as environment (the seed's ProductionConfig)."""
@@ -498,7 +501,7 @@ class TracingConfig(Section):
 
 class StackConfig(Section):
     environment: Environment
-    """dev or prod: picks the defaults below and how strict validation is."""
+    """dev or prod: picks the defaults below and how strict validation is; unset takes the stack's name when that is dev or prod."""
     kubernetes: KubernetesConfig = KubernetesConfig()
     """Target cluster."""
     aws: AwsConfig = AwsConfig()
@@ -538,7 +541,16 @@ class StackConfig(Section):
         return users
 
 
-# Defaults that differ per environment, merged under the stack file's values.
+# Defaults of nested settings that a stack may override one field at a time.
+COMMON_DEFAULTS: dict[str, dict] = {
+    "app": {"probes": {
+        "startup": {"period_seconds": 5, "failure_threshold": 24},
+        "readiness": {"initial_delay_seconds": 5, "period_seconds": 5},
+        "liveness": {"initial_delay_seconds": 30, "period_seconds": 10},
+    }},
+}
+
+# Defaults that differ per environment; both layers are merged under the stack file's values.
 ENV_DEFAULTS: dict[str, dict] = {
     "dev": {
         "app": {"image_pull_policy": "IfNotPresent"},
@@ -582,3 +594,19 @@ ENV_DEFAULTS: dict[str, dict] = {
         "tracing": {"storage": "elasticsearch", "sampling_ratio": 0.1},
     },
 }
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """`override` laid over `base`; nested dicts merge, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def defaults_for(environment: str) -> dict:
+    """Every default of `environment` that the model's fields do not carry themselves."""
+    return deep_merge(COMMON_DEFAULTS, ENV_DEFAULTS[environment])

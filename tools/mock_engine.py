@@ -64,12 +64,15 @@ class Plan:
         return {"stack": self.stack, "resources": [r.as_json() for r in self.resources], "outputs": self.outputs}
 
 
-def clean(value: Any) -> Any:
-    """Engine-serialized value -> plain JSON: secrets masked, integral numbers as ints."""
+def clean(value: Any, secret: bool = False) -> Any:
+    """Engine-serialized value -> plain JSON: integral numbers as ints, and every scalar inside a
+    secret replaced by "[secret]" (maps and lists keep their shape, so a Secret's keys still show)."""
     if isinstance(value, dict):
         if value.get(_SECRET_SIG) == _SECRET_VALUE:
-            return SECRET
-        return {k: clean(v) for k, v in value.items()}
+            return clean(value.get("value"), secret=True)
+        return {k: clean(v, secret) for k, v in value.items()}
+    if secret:
+        return [clean(v, secret) for v in value] if isinstance(value, list) else SECRET
     if isinstance(value, list):
         return [clean(v) for v in value]
     if isinstance(value, float) and value.is_integer():
