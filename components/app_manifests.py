@@ -52,7 +52,7 @@ def _meta(spec: AppSpec, name: str, **extra) -> dict:
 
 def namespace(spec: AppSpec) -> dict:
     # Pod Security Admission enforces the restricted profile on everything in the namespace.
-    return {"metadata": {"name": spec.namespace, "labels": {
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": {
         **spec.labels,
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
@@ -62,6 +62,8 @@ def namespace(spec: AppSpec) -> dict:
 def service_account(spec: AppSpec) -> dict:
     annotations = {"eks.amazonaws.com/role-arn": spec.app.iam_role_arn} if spec.app.iam_role_arn else {}
     return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
         "metadata": _meta(spec, spec.app.name, annotations=annotations),
         "automountServiceAccountToken": spec.app.automount_service_account_token,
     }
@@ -91,7 +93,12 @@ def environment(spec: AppSpec) -> dict[str, str]:
 
 
 def config_map(spec: AppSpec) -> dict:
-    return {"metadata": _meta(spec, spec.config_map_name), "data": environment(spec)}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, spec.config_map_name), "data": environment(spec)}
+
+
+def secret(spec: AppSpec, connections: dict) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": _meta(spec, spec.secret_name), "stringData": connections}
 
 
 def _probe(probe: ProbeConfig, port: int) -> dict:
@@ -147,6 +154,8 @@ def deployment(spec: AppSpec) -> dict:
         for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
     ]
     return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": _meta(spec, app.name),
         "spec": {
             # The HPA owns the replica count; this is only the starting size.
@@ -179,6 +188,8 @@ def deployment(spec: AppSpec) -> dict:
 
 def service(spec: AppSpec) -> dict:
     return {
+        "apiVersion": "v1",
+        "kind": "Service",
         "metadata": _meta(spec, spec.app.name, annotations=dict(spec.service_annotations)),
         "spec": {
             "type": "ClusterIP",
@@ -195,6 +206,8 @@ def hpa(spec: AppSpec) -> dict:
         return {"type": "Resource", "resource": {"name": resource, "target": {"type": "Utilization", "averageUtilization": percent}}}
 
     return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
         "metadata": _meta(spec, app.name),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.name},
@@ -218,6 +231,8 @@ def hpa(spec: AppSpec) -> dict:
 def pdb(spec: AppSpec) -> dict:
     # One pod may go at a time; with a single replica (dev) that still lets nodes drain.
     return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
         "metadata": _meta(spec, spec.app.name),
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": spec.selector}, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
     }
@@ -225,6 +240,8 @@ def pdb(spec: AppSpec) -> dict:
 
 def default_deny(spec: AppSpec) -> dict:
     return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
         "metadata": _meta(spec, "default-deny"),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
@@ -251,6 +268,8 @@ def network_policy(spec: AppSpec) -> dict:
         egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.app.https_egress_cidrs],
                        "ports": [{"protocol": "TCP", "port": 443}]})
     return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
         "metadata": _meta(spec, spec.app.name),
         "spec": {
             "podSelector": {"matchLabels": spec.selector},

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import edge_manifests as m
-from .kube import KubeObject, as_args
+from .kube import KubeObject
 
 
 @dataclass
@@ -28,8 +28,7 @@ class Edge(pulumi.ComponentResource):
         super().__init__("langgraph:platform:Edge", name, None, opts)
         spec, edge = args.spec, args.spec.edge
 
-        ns = k8s.core.v1.Namespace(f"{name}-namespace", **as_args(m.namespace(spec)),
-                                   opts=pulumi.ResourceOptions(parent=self))
+        ns = KubeObject(f"{name}-namespace", m.namespace(spec), pulumi.ResourceOptions(parent=self))
         controllers: list[pulumi.Resource] = [ns]
         if edge.install_gateway_api_crds:
             controllers.append(k8s.yaml.v2.ConfigFile(

@@ -50,7 +50,7 @@ class EdgeSpec:
 
 
 def namespace(spec: EdgeSpec) -> dict:
-    return {"metadata": {"name": spec.edge.namespace, "labels": {
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.edge.namespace, "labels": {
         **spec.labels,
         "pod-security.kubernetes.io/enforce": "baseline",
         "pod-security.kubernetes.io/warn": "restricted",

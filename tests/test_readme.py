@@ -1,0 +1,40 @@
+"""The README starts with the two commands and carries the config reference the model generates."""
+
+from __future__ import annotations
+
+from stackconfig import reference
+from stackconfig.model import Section, StackConfig
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_opens_with_plan_and_test_commands():
+    block = README.split("```", 2)[1]
+    commands = [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip()]
+    assert commands == ["make plan STACK=dev", "make test"]
+
+
+def test_config_reference_is_current():
+    assert reference.splice(README) == README, "run `make reference` and commit README.md"
+
+
+def test_reference_documents_every_leaf_key():
+    rendered = reference.render()
+
+    def leaves(model, prefix=""):
+        for name, field in model.model_fields.items():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, Section):
+                yield from leaves(field.annotation, f"{prefix}{name}.")
+            else:
+                yield prefix + name, field
+
+    for key, field in leaves(StackConfig):
+        assert f"| `{key}` |" in rendered, key
+        assert field.description, f"{key} has no docstring"
+    assert "| `database_uri` |" in rendered
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
