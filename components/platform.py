@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -23,15 +25,26 @@ def connection_env(secrets: dict[str, pulumi.Input[str]]) -> dict[str, pulumi.In
     return {env: value for key, value in secrets.items() for env in CONNECTION_ENV[key]}
 
 
+@dataclass
+class LangGraphPlatformArgs:
+    settings: Settings
+    """Validated stack config and the sizing derived from it."""
+    secrets: dict[str, pulumi.Output[str]]
+    """Connection-string config secrets that are set (database_uri, database_readonly_uri, redis_uri)."""
+
+
 class LangGraphPlatform(pulumi.ComponentResource):
     """Every layer of one environment; `outputs` is the stack's output contract."""
 
     outputs: dict[str, pulumi.Input]
 
-    def __init__(self, name: str, settings: Settings, secrets: dict[str, pulumi.Output[str]],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: LangGraphPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("langgraph:platform:LangGraphPlatform", name, None, opts)
-        config, sizing = settings.config, settings.sizing
+        config, sizing, secrets = args.settings.config, args.settings.sizing, args.secrets
+        missing = [key for key in ("database_uri", "redis_uri") if key not in secrets]
+        if missing:
+            pulumi.log.warn(f"the app needs {', '.join(missing)} until the data tier provides them: "
+                            f"pulumi config set --secret {missing[0]} ...", self)
 
         provider = k8s.Provider(
             f"{name}-kubernetes",

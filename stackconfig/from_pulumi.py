@@ -8,9 +8,17 @@ from pulumi.runtime import config as runtime_config
 from .load import HIDDEN, PROJECT, SECRET_KEYS, ConfigError, Settings, parse_raw, validate
 
 
+# Config namespaces a stack may use: ours and the providers' own (aws:region, kubernetes:context, ...).
+KNOWN_NAMESPACES = {PROJECT, "pulumi", "aws", "kubernetes", "postgresql", "random"}
+
+
 def _project_keys() -> set[str]:
     # pulumi.Config offers lookups only; the full key set is needed to refuse unknown keys.
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    foreign = sorted(key for key in keys if key.split(":", 1)[0] not in KNOWN_NAMESPACES)
+    if foreign:
+        raise ConfigError([(key, HIDDEN, f"unknown config namespace {key.split(':', 1)[0]!r}; "
+                            f"this project's keys are {PROJECT}:<key>") for key in foreign])
     prefix = PROJECT + ":"
     return {key[len(prefix):] for key in keys if key.startswith(prefix)}
 

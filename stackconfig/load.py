@@ -30,7 +30,8 @@ class ConfigError(Exception):
 
     def __init__(self, problems: list[tuple[str, Any, str]]):
         self.problems = problems
-        lines = [f"  {PROJECT}:{key} = {_show(value)}: {message}" for key, value, message in problems]
+        lines = [f"  {key if ':' in key else f'{PROJECT}:{key}'} = {_show(value)}: {message}"
+                 for key, value, message in problems]
         super().__init__("invalid stack config:\n" + "\n".join(lines))
 
 

@@ -85,8 +85,7 @@ def test_refused_before_any_resource(case):
     assert registered == [], "a refused config must register nothing"
 
 
-@pytest.mark.parametrize("case", ["min above max", "zero rps", "unknown nested key", "malformed quantity",
-                                  "latest image in prod", "missing aws ids", "burst below rate"])
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
 def test_plan_cli_exits_2_naming_the_key(case, tmp_path, capsys):
     stack, mutate, key, fragment = REFUSED[case]
     stack_file = tmp_path / "Pulumi.bad.yaml"
@@ -139,3 +138,11 @@ def test_image_pinning(image, pinned):
     from stackconfig.load import image_is_pinned
 
     assert image_is_pinned(image) is pinned
+
+
+def test_a_mistyped_project_namespace_is_refused(tmp_path, capsys):
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((ROOT / "Pulumi.dev.yaml").read_text() + "  langgraph-platfrom:edge:\n    replicas: 2\n")
+    assert plan_cli.main(["dev", "--config-file", str(stack_file)]) == 2
+    err = capsys.readouterr().err
+    assert "langgraph-platfrom:edge" in err and "unknown config namespace" in err

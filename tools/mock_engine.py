@@ -70,7 +70,8 @@ def clean(value: Any, secret: bool = False) -> Any:
     if isinstance(value, dict):
         if value.get(_SECRET_SIG) == _SECRET_VALUE:
             return clean(value.get("value"), secret=True)
-        return {k: clean(v, secret) for k, v in value.items()}
+        # Struct maps carry no order; sorted keys keep plans comparable run to run.
+        return {k: clean(value[k], secret) for k in sorted(value)}
     if secret:
         return [clean(v, secret) for v in value] if isinstance(value, list) else SECRET
     if isinstance(value, list):

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from stackconfig import PROJECT, ConfigError
 
 from .mock_engine import Plan, run_program
@@ -24,8 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def build_plan(stack: str, config_file: Path | None = None, program_dir: Path = ROOT) -> Plan:
     """Plan `stack` from its stack file (or `config_file`); raises ConfigError on bad config."""
     path = config_file or program_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise ConfigError([("(stack file)", str(path), f"no such file; expected Pulumi.{stack}.yaml or --config-file")])
     config, secret_keys = load_stack_file(path, PROJECT)
     return run_program(program_dir, PROJECT, stack, config, secret_keys)
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = build_plan(args.stack, args.config_file)
-    except ConfigError as error:
+    except (ConfigError, OSError, ValueError, yaml.YAMLError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.out:

@@ -41,7 +41,7 @@ def _as_config_string(value: Any) -> str:
 def load_stack_file(path: Path, project: str) -> tuple[dict[str, str], list[str]]:
     """The config map (`project:key` -> string, objects as JSON) and the keys that are secret."""
     document = yaml.safe_load(Path(path).read_text()) or {}
-    entries = document.get("config") or {}
+    entries = (document.get("config") or {}) if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise ValueError(f"{path}: `config` must be a map")
     config, secret_keys = {}, []
