@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -61,7 +60,7 @@ class AwsConfig(Section):
     """VPC of the EKS cluster; the data tier (RDS, ElastiCache) is placed in it."""
     vpc_cidr: str | None = None
     """CIDR of that VPC: the app's egress to RDS and ElastiCache is limited to it."""
-    private_subnet_ids: tuple[str, ...] = ()
+    private_subnet_ids: tuple[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")], ...] = ()
     """Private subnets (at least two, in different AZs) for the data tier."""
     eks_cluster_name: str | None = None
     """Name of the existing EKS cluster."""
@@ -73,14 +72,6 @@ class AwsConfig(Section):
     def _cidr(cls, value: str | None) -> str | None:
         if value is not None:
             ipaddress.ip_network(value)
-        return value
-
-    @field_validator("private_subnet_ids")
-    @classmethod
-    def _subnets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for subnet in value:
-            if not re.match(r"^subnet-[0-9a-f]{8,17}$", subnet):
-                raise ValueError(f"{subnet!r} is not a subnet id (subnet-0123456789abcdef0)")
         return value
 
 
@@ -411,7 +402,7 @@ class RedisConfig(Section):
     """maxmemory (seed: 2gb)."""
     maxmemory_policy: Literal["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "volatile-ttl"] = "allkeys-lru"
     """Eviction policy (seed: allkeys-lru)."""
-    save: tuple[str, ...] = ("900 1", "300 10", "60 10000")
+    save: tuple[Annotated[str, Field(pattern=r"^\d+ \d+$")], ...] = ("900 1", "300 10", "60 10000")
     """RDB snapshot rules, `seconds changes` (seed)."""
     tcp_keepalive: int = Field(60, ge=0)
     """tcp-keepalive seconds (seed: 60)."""
@@ -428,14 +419,6 @@ class RedisConfig(Section):
     def _odd(cls, value: int) -> int:
         if value % 2 == 0:
             raise ValueError(f"{value} sentinels cannot form a majority any better than {value - 1}; use an odd number")
-        return value
-
-    @field_validator("save")
-    @classmethod
-    def _save_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for rule in value:
-            if not re.match(r"^\d+ \d+$", rule):
-                raise ValueError(f"{rule!r} is not a save rule `seconds changes`, e.g. '900 1'")
         return value
 
 
