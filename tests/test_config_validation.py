@@ -42,6 +42,7 @@ def _both(*mutations):
 
 REFUSED = {
     "min above max": ("dev", _both(_set("app.min_replicas", 5), _set("app.max_replicas", 3)), "app.min_replicas", "greater than max_replicas"),
+    "min above derived max": ("dev", _set("app.min_replicas", 5), "app.min_replicas", "greater than the HPA maximum 2"),
     "zero rps": ("dev", _set("capacity.target_rps", 0), "capacity.target_rps", "greater than 0"),
     "negative rps": ("prod", _set("capacity.target_rps", -5), "capacity.target_rps", "greater than 0"),
     "unknown nested key": ("dev", _set("app.replics", 3), "app.replics", "unknown key 'replics'; allowed keys here: name, image"),
