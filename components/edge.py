@@ -29,6 +29,11 @@ class Edge(pulumi.ComponentResource):
         spec, edge = args.spec, args.spec.edge
 
         ns = KubeObject(f"{name}-namespace", m.namespace(spec), pulumi.ResourceOptions(parent=self))
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        KubeObject(f"{name}-default-deny", m.default_deny(spec), in_ns)
+        KubeObject(f"{name}-kong-netpol", m.kong_network_policy(spec), in_ns)
+        if edge.tls.mode == "acme":
+            KubeObject(f"{name}-acme-solver-netpol", m.acme_solver_network_policy(spec), in_ns)
         controllers: list[pulumi.Resource] = [ns]
         if edge.install_gateway_api_crds:
             controllers.append(k8s.yaml.v2.ConfigFile(

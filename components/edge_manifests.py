@@ -12,6 +12,10 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 CERT_MANAGER_API = "cert-manager.io/v1"
 KONG_CONTROLLER = "konghq.com/kic-gateway-controller"
 KONG_STATUS_PORT = 8100  # Kong's status listener; /status/ready answers once config is loaded
+KONG_PROXY_PORT, KONG_PROXY_TLS_PORT = 8000, 8443  # the chart's proxy container ports
+KONG_POD_LABELS = {"app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong"}
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 GATEWAY_API_CRDS_URL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/standard-install.yaml"
 
 
@@ -22,6 +26,7 @@ class EdgeSpec:
     app_namespace: str
     app_service: str
     app_service_port: int
+    app_port: int
     health_path: str
 
     @property
@@ -55,6 +60,59 @@ def namespace(spec: EdgeSpec) -> dict:
         "pod-security.kubernetes.io/enforce": "baseline",
         "pod-security.kubernetes.io/warn": "restricted",
     }}}
+
+
+def default_deny(spec: EdgeSpec) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "default-deny", "namespace": spec.edge.namespace, "labels": spec.labels},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+
+
+def _tcp(*ports: int) -> list[dict]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def kong_network_policy(spec: EdgeSpec) -> dict:
+    """Kong takes traffic from anywhere on its proxy and status ports and reaches only DNS, the
+    app's pods, ACME solver pods beside it, and the Kubernetes API (its controller watches it)."""
+    egress = [
+        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": spec.app_namespace}}}],
+         "ports": _tcp(spec.app_port)},
+        {"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.edge.api_server_cidrs], "ports": _tcp(443, 6443)},
+    ]
+    if spec.edge.tls.mode == "acme":
+        egress.append({"to": [{"podSelector": {"matchLabels": ACME_SOLVER_LABELS}}], "ports": _tcp(ACME_SOLVER_PORT)})
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "kong", "namespace": spec.edge.namespace, "labels": spec.labels},
+        "spec": {
+            "podSelector": {"matchLabels": KONG_POD_LABELS},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"ports": _tcp(KONG_PROXY_PORT, KONG_PROXY_TLS_PORT, KONG_STATUS_PORT)}],
+            "egress": egress,
+        },
+    }
+
+
+def acme_solver_network_policy(spec: EdgeSpec) -> dict:
+    """cert-manager's HTTP-01 solver pods answer Kong only."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "acme-http01-solver", "namespace": spec.edge.namespace, "labels": spec.labels},
+        "spec": {
+            "podSelector": {"matchLabels": ACME_SOLVER_LABELS},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": KONG_POD_LABELS}}], "ports": _tcp(ACME_SOLVER_PORT)}],
+        },
+    }
 
 
 def nlb_annotations(spec: EdgeSpec) -> dict[str, str]:

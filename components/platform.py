@@ -60,6 +60,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
             app_namespace=config.kubernetes.namespace,
             app_service=config.app.name,
             app_service_port=app_manifests.SERVICE_PORT,
+            app_port=config.app.port,
             health_path=config.app.probes.readiness.path,
         )
         data_tier_cidr = config.aws.vpc_cidr if {"postgres.engine=rds", "redis.engine=elasticache"} & set(config.aws_users()) else None

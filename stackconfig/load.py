@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+
+from policy.rules.images import image_is_pinned
 
 from .capacity import Sizing, size_app_tier
 from .model import ENV_DEFAULTS, FieldProblem, StackConfig, deep_merge, defaults_for
@@ -61,14 +62,6 @@ def _show(value: Any) -> str:
         return "(unset)"
     text = json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def image_is_pinned(image: str) -> bool:
-    """True for `repo@sha256:...` or `repo:tag` with a tag other than latest."""
-    if re.search(r"@sha256:[0-9a-f]{64}$", image):
-        return True
-    name = image.rsplit("/", 1)[-1]
-    return ":" in name and name.rsplit(":", 1)[1] not in ("", "latest")
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:

@@ -13,7 +13,7 @@ import copy
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .quantity import check_pg_size, check_redis_size, parse_quantity
 
@@ -41,6 +41,17 @@ def _quantity(value: str) -> str:
     return value
 
 
+def _cidr(value: str) -> str:
+    ipaddress.ip_network(value)
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+"""A Kubernetes resource quantity (500m, 2Gi)."""
+Cidr = Annotated[str, AfterValidator(_cidr)]
+"""An IPv4 or IPv6 network (10.0.0.0/16)."""
+
+
 # --- kubernetes / aws -------------------------------------------------------------------------
 
 
@@ -58,7 +69,7 @@ class AwsConfig(Section):
     """12-digit AWS account id the stack deploys into (checked by the AWS provider)."""
     vpc_id: str | None = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
     """VPC of the EKS cluster; the data tier (RDS, ElastiCache) is placed in it."""
-    vpc_cidr: str | None = None
+    vpc_cidr: Cidr | None = None
     """CIDR of that VPC: the app's egress to RDS and ElastiCache is limited to it."""
     private_subnet_ids: tuple[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")], ...] = ()
     """Private subnets (at least two, in different AZs) for the data tier."""
@@ -67,28 +78,19 @@ class AwsConfig(Section):
     eks_oidc_provider_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
     """ARN of the cluster's IAM OIDC provider, for IRSA roles (app -> S3)."""
 
-    @field_validator("vpc_cidr")
-    @classmethod
-    def _cidr(cls, value: str | None) -> str | None:
-        if value is not None:
-            ipaddress.ip_network(value)
-        return value
-
 
 # --- app tier ---------------------------------------------------------------------------------
 
 
 class ResourcesConfig(Section):
-    cpu_request: str = "500m"
+    cpu_request: Quantity = "500m"
     """CPU request per app pod (seed: 500m)."""
-    memory_request: str = "512Mi"
+    memory_request: Quantity = "512Mi"
     """Memory request per app pod (seed: 512Mi)."""
-    cpu_limit: str = "2000m"
+    cpu_limit: Quantity = "2000m"
     """CPU limit per app pod (seed: 2000m)."""
-    memory_limit: str = "2Gi"
+    memory_limit: Quantity = "2Gi"
     """Memory limit per app pod (seed: 2Gi)."""
-
-    _check = field_validator("cpu_request", "memory_request", "cpu_limit", "memory_limit")(_quantity)
 
     @model_validator(mode="after")
     def _request_within_limit(self) -> ResourcesConfig:
@@ -191,15 +193,8 @@ class AppConfig(Section):
     """Image pull policy (dev IfNotPresent suits images side-loaded into kind; prod Always re-checks the registry)."""
     run_as_user: int = Field(10001, ge=1000)
     """UID (and GID) the container runs as; never root."""
-    https_egress_cidrs: tuple[str, ...] = ()
+    https_egress_cidrs: tuple[Cidr, ...] = ()
     """CIDRs the app may reach on port 443 (LLM APIs, AWS endpoints); empty allows none."""
-
-    @field_validator("https_egress_cidrs")
-    @classmethod
-    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for cidr in value:
-            ipaddress.ip_network(cidr)
-        return value
 
     @field_validator("image")
     @classmethod
@@ -320,6 +315,8 @@ class EdgeConfig(Section):
     """Install the Gateway API CRDs; turn off when the cluster already has them."""
     install_cert_manager: bool = True
     """Install cert-manager; turn off when the cluster already runs it."""
+    api_server_cidrs: tuple[Cidr, ...] = ("0.0.0.0/0",)
+    """Where Kong's controller may reach the Kubernetes API (ports 443 and 6443); narrow it to the API server's addresses where known."""
 
     @model_validator(mode="after")
     def _nlb(self) -> EdgeConfig:
@@ -349,7 +346,7 @@ class PostgresConfig(Section):
     """PostgreSQL major version."""
     instances: int = Field(ge=1, le=9)
     """CloudNativePG instances (1 primary + replicas)."""
-    storage_size: str
+    storage_size: Quantity
     """Volume size per instance (a Kubernetes quantity; RDS rounds up to GiB)."""
     instance_class: str = Field("db.r6g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     """RDS instance class."""
@@ -377,7 +374,6 @@ class PostgresConfig(Section):
     """Database name."""
 
     _sizes = field_validator("shared_buffers", "effective_cache_size", "maintenance_work_mem")(check_pg_size)
-    _storage = field_validator("storage_size")(_quantity)
 
     @property
     def accepted_connections(self) -> int:
@@ -408,11 +404,10 @@ class RedisConfig(Section):
     """tcp-keepalive seconds (seed: 60)."""
     timeout: int = Field(300, ge=0)
     """Idle client timeout seconds (seed: 300)."""
-    storage_size: str = "8Gi"
+    storage_size: Quantity = "8Gi"
     """Volume per Redis pod."""
 
     _maxmemory = field_validator("maxmemory")(check_redis_size)
-    _storage = field_validator("storage_size")(_quantity)
 
     @field_validator("sentinels")
     @classmethod
@@ -431,10 +426,9 @@ class CheckpointsConfig(Section):
     """KMS key for SSE-KMS; unset creates a dedicated key."""
     noncurrent_version_days: int = Field(30, ge=1)
     """Days old object versions are kept."""
-    storage_size: str = "20Gi"
+    storage_size: Quantity = "20Gi"
     """MinIO volume size."""
 
-    _storage = field_validator("storage_size")(_quantity)
 
 
 # --- observability ----------------------------------------------------------------------------
@@ -449,12 +443,11 @@ class MonitoringConfig(Section):
     """Pinned kube-prometheus-stack chart version."""
     retention: str = Field(pattern=r"^\d+[dhw]$")
     """Prometheus retention."""
-    storage_size: str
+    storage_size: Quantity
     """Prometheus volume size."""
     scrape_interval: str = Field("30s", pattern=r"^\d+[sm]$")
     """Scrape interval of the app (seed: 30s)."""
 
-    _storage = field_validator("storage_size")(_quantity)
 
 
 class LoggingConfig(Section):
@@ -462,12 +455,11 @@ class LoggingConfig(Section):
     """Deploy Fluent Bit -> Elasticsearch (ECK) + Kibana."""
     elasticsearch_nodes: int = Field(ge=1, le=15)
     """Elasticsearch nodes."""
-    storage_size: str
+    storage_size: Quantity
     """Volume per Elasticsearch node."""
     retention_days: int = Field(ge=1, le=3650)
     """Days the daily langgraph-YYYY.MM.dd indices are kept (ILM delete phase)."""
 
-    _storage = field_validator("storage_size")(_quantity)
 
 
 class TracingConfig(Section):

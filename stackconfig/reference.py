@@ -10,7 +10,7 @@ import argparse
 import sys
 import types
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -24,6 +24,8 @@ _NO_DEFAULT = object()
 
 def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(get_args(annotation)[0])
     if origin is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
     if origin in (Union, types.UnionType):

@@ -136,7 +136,7 @@ def test_explicit_values_override_environment_defaults():
     ("registry:5000/app", False), ("app:", False),
 ])
 def test_image_pinning(image, pinned):
-    from stackconfig.load import image_is_pinned
+    from policy.rules.images import image_is_pinned
 
     assert image_is_pinned(image) is pinned
 

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from components import edge_manifests
-
 RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
@@ -88,8 +86,8 @@ def test_gateway_health_checks_the_app_health_path(plan):
     assert (active["type"], active["httpPath"]) == ("http", "/ok")
     assert active["healthy"] == {"interval": 10, "successes": 2}
     assert active["unhealthy"]["httpFailures"] == 3
-    assert policy["metadata"]["name"] == edge_manifests.app_service_annotations(
-        edge_manifests.EdgeSpec(None, "langgraph", "", "", 80, "/ok"))["konghq.com/upstream-policy"]
+    service = plan.kube_object("Service", "langgraph").inputs
+    assert policy["metadata"]["name"] == service["metadata"]["annotations"]["konghq.com/upstream-policy"]
 
 
 def test_prod_sits_behind_an_nlb_checking_kong(prod_plan, dev_plan):
@@ -126,3 +124,18 @@ def test_prod_kong_is_highly_available(prod_plan):
     assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
     assert values["env"]["database"] == "off"
     assert values["admin"] == {"enabled": False}
+
+
+def test_gateway_namespace_is_default_deny_with_narrow_openings(dev_plan, prod_plan):
+    for plan in (dev_plan, prod_plan):
+        policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy") if r.inputs["metadata"]["namespace"] == "kong"}
+        assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        kong = policies["kong"]
+        assert kong["ingress"] == [{"ports": [{"protocol": "TCP", "port": p} for p in (8000, 8443, 8100)]}]
+        to_app = [rule for rule in kong["egress"]
+                  if rule["to"][0].get("namespaceSelector", {}).get("matchLabels") == {"kubernetes.io/metadata.name": "langgraph"}]
+        assert to_app == [{"to": to_app[0]["to"], "ports": [{"protocol": "TCP", "port": 8000}]}]
+    assert "acme-http01-solver" not in {r.inputs["metadata"]["name"] for r in dev_plan.resources if "metadata" in r.inputs}
+    solver = prod_plan.kube_object("NetworkPolicy", "acme-http01-solver").inputs["spec"]
+    assert solver["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8089}]

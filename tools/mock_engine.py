@@ -32,6 +32,11 @@ class Resource:
     parent: str | None
     custom: bool
     inputs: dict[str, Any]
+    # What policies see besides the inputs (not part of the JSON plan).
+    urn: str = ""
+    protect: bool = False
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
@@ -112,6 +117,10 @@ class _RecordingMonitor(mocks.MockMonitor):
                 parent=_parent_name(request.parent),
                 custom=bool(request.custom),
                 inputs=clean(json_format.MessageToDict(request.object)),
+                urn=self.make_urn(request.parent, request.type, request.name),
+                protect=bool(request.protect),
+                dependencies=tuple(request.dependencies),
+                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
             ))
         return super().RegisterResource(request)
 

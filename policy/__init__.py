@@ -1,0 +1,1 @@
+"""The platform's CrossGuard policy pack (run by `pulumi preview --policy-pack policy/`)."""
