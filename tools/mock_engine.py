@@ -7,6 +7,7 @@ exactly as serialized for the engine (camelCase, secrets marked), with secrets m
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import runpy
 import sys
@@ -133,7 +134,15 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
     program raises (a config error must leave it empty).
     """
     record = [] if record is None else record
-    return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys), record)
+    # A loop of its own, closed afterwards: one left open is torn down at interpreter exit,
+    # after the sockets it watches, and asyncio then prints a traceback.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys), record)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], secret_keys: list[str],
