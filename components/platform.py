@@ -63,7 +63,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
             app_port=config.app.port,
             health_path=config.app.probes.readiness.path,
         )
-        data_tier_cidr = config.aws.vpc_cidr if {"postgres.engine=rds", "redis.engine=elasticache"} & set(config.aws_users()) else None
+        managed_data_tier = config.postgres.engine == "rds" or config.redis.engine == "elasticache"
         app_spec = app_manifests.AppSpec(
             app=config.app,
             sizing=sizing,
@@ -71,7 +71,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
             per_instance_concurrency=config.capacity.per_instance_concurrency,
             gateway_namespace=config.edge.namespace,
             monitoring_namespace=config.monitoring.namespace,
-            data_tier_cidr=data_tier_cidr,
+            data_tier_cidr=config.aws.vpc_cidr if managed_data_tier else None,
             service_annotations=edge_manifests.app_service_annotations(edge_spec),
         )
         app = LangGraphApp(f"{name}-app", LangGraphAppArgs(spec=app_spec, connections=connection_env(secrets)),
