@@ -31,7 +31,6 @@ class Resource:
     type: str
     name: str
     parent: str | None
-    custom: bool
     inputs: dict[str, Any]
     # What policies see besides the inputs (not part of the JSON plan).
     urn: str = ""
@@ -116,7 +115,6 @@ class _RecordingMonitor(mocks.MockMonitor):
                 type=request.type,
                 name=request.name,
                 parent=_parent_name(request.parent),
-                custom=bool(request.custom),
                 inputs=clean(json_format.MessageToDict(request.object)),
                 urn=self.make_urn(request.parent, request.type, request.name),
                 protect=bool(request.protect),
