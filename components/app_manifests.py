@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from stackconfig.capacity import Sizing
 from stackconfig.model import AppConfig, ProbeConfig
 
+from . import netpol
+
 # Data-tier ports the app may reach: PostgreSQL/PgBouncer, Redis, Sentinel, MinIO.
 DATA_TIER_PORTS = (5432, 6379, 26379, 9000)
 SERVICE_PORT = 80
@@ -239,26 +241,14 @@ def pdb(spec: AppSpec) -> dict:
 
 
 def default_deny(spec: AppSpec) -> dict:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _meta(spec, "default-deny"),
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-    }
-
-
-def _namespace_peer(name: str) -> dict:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+    return netpol.default_deny(spec.namespace, spec.labels)
 
 
 def network_policy(spec: AppSpec) -> dict:
     """Ingress from the gateway and monitoring only; egress to DNS and the data tier only."""
-    data_ports = [{"protocol": "TCP", "port": port} for port in DATA_TIER_PORTS]
+    data_ports = netpol.tcp(*DATA_TIER_PORTS)
     egress = [
-        {
-            "to": [{**_namespace_peer("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-        },
+        netpol.dns_egress(),
         # In-cluster data tier (CloudNativePG, Redis + Sentinel, MinIO) lives in the app's namespace.
         {"to": [{"podSelector": {}}], "ports": data_ports},
     ]
@@ -266,18 +256,13 @@ def network_policy(spec: AppSpec) -> dict:
         egress.append({"to": [{"ipBlock": {"cidr": spec.data_tier_cidr}}], "ports": data_ports[:2]})
     if spec.app.https_egress_cidrs:
         egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.app.https_egress_cidrs],
-                       "ports": [{"protocol": "TCP", "port": 443}]})
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _meta(spec, spec.app.name),
-        "spec": {
-            "podSelector": {"matchLabels": spec.selector},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{
-                "from": [_namespace_peer(spec.gateway_namespace), _namespace_peer(spec.monitoring_namespace)],
-                "ports": [{"protocol": "TCP", "port": spec.app.port}],
-            }],
-            "egress": egress,
-        },
-    }
+                       "ports": netpol.tcp(443)})
+    return netpol.network_policy(spec.app.name, spec.namespace, spec.labels, {
+        "podSelector": {"matchLabels": spec.selector},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{
+            "from": [netpol.namespace_peer(spec.gateway_namespace), netpol.namespace_peer(spec.monitoring_namespace)],
+            "ports": netpol.tcp(spec.app.port),
+        }],
+        "egress": egress,
+    })

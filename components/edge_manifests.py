@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from stackconfig.model import EdgeConfig
 
+from . import netpol
+
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 CERT_MANAGER_API = "cert-manager.io/v1"
 KONG_CONTROLLER = "konghq.com/kic-gateway-controller"
@@ -63,56 +65,34 @@ def namespace(spec: EdgeSpec) -> dict:
 
 
 def default_deny(spec: EdgeSpec) -> dict:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "default-deny", "namespace": spec.edge.namespace, "labels": spec.labels},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-    }
-
-
-def _tcp(*ports: int) -> list[dict]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
+    return netpol.default_deny(spec.edge.namespace, spec.labels)
 
 
 def kong_network_policy(spec: EdgeSpec) -> dict:
     """Kong takes traffic from anywhere on its proxy and status ports and reaches only DNS, the
     app's pods, ACME solver pods beside it, and the Kubernetes API (its controller watches it)."""
     egress = [
-        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": spec.app_namespace}}}],
-         "ports": _tcp(spec.app_port)},
-        {"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.edge.api_server_cidrs], "ports": _tcp(443, 6443)},
+        netpol.dns_egress(),
+        {"to": [netpol.namespace_peer(spec.app_namespace)], "ports": netpol.tcp(spec.app_port)},
+        {"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.edge.api_server_cidrs], "ports": netpol.tcp(443, 6443)},
     ]
     if spec.edge.tls.mode == "acme":
-        egress.append({"to": [{"podSelector": {"matchLabels": ACME_SOLVER_LABELS}}], "ports": _tcp(ACME_SOLVER_PORT)})
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "kong", "namespace": spec.edge.namespace, "labels": spec.labels},
-        "spec": {
-            "podSelector": {"matchLabels": KONG_POD_LABELS},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": _tcp(KONG_PROXY_PORT, KONG_PROXY_TLS_PORT, KONG_STATUS_PORT)}],
-            "egress": egress,
-        },
-    }
+        egress.append({"to": [{"podSelector": {"matchLabels": ACME_SOLVER_LABELS}}], "ports": netpol.tcp(ACME_SOLVER_PORT)})
+    return netpol.network_policy("kong", spec.edge.namespace, spec.labels, {
+        "podSelector": {"matchLabels": KONG_POD_LABELS},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"ports": netpol.tcp(KONG_PROXY_PORT, KONG_PROXY_TLS_PORT, KONG_STATUS_PORT)}],
+        "egress": egress,
+    })
 
 
 def acme_solver_network_policy(spec: EdgeSpec) -> dict:
     """cert-manager's HTTP-01 solver pods answer Kong only."""
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "acme-http01-solver", "namespace": spec.edge.namespace, "labels": spec.labels},
-        "spec": {
-            "podSelector": {"matchLabels": ACME_SOLVER_LABELS},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"podSelector": {"matchLabels": KONG_POD_LABELS}}], "ports": _tcp(ACME_SOLVER_PORT)}],
-        },
-    }
+    return netpol.network_policy("acme-http01-solver", spec.edge.namespace, spec.labels, {
+        "podSelector": {"matchLabels": ACME_SOLVER_LABELS},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": {"matchLabels": KONG_POD_LABELS}}], "ports": netpol.tcp(ACME_SOLVER_PORT)}],
+    })
 
 
 def nlb_annotations(spec: EdgeSpec) -> dict[str, str]:
