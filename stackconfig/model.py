@@ -4,7 +4,8 @@ Every section is a top-level Pulumi config key of the project (`langgraph-platfo
 Each field's docstring is its documentation: the README's config reference is generated from
 this file (`python -m stackconfig.reference`), and a test fails when the two drift apart.
 Unknown keys are refused at every level so that a typo never falls back to a default silently.
-Defaults that differ per environment live in `ENV_DEFAULTS`, merged under the stack's values.
+Defaults of nested settings (`COMMON_DEFAULTS`) and those that differ per environment
+(`ENV_DEFAULTS`) are merged under the stack's values.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from stackconfig import PROJECT
+from stackconfig.model import deep_merge
 from tools.mock_engine import Plan, Resource, run_program
 from tools.plan import build_plan
 from tools.plan_render import write_manifests
@@ -21,13 +22,6 @@ def stack_values(stack: str) -> dict[str, Any]:
     """The stack file's config as plain values, keys without the project prefix."""
     entries = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     return {key.split(":", 1)[1]: value for key, value in entries.items() if key.startswith(PROJECT + ":")}
-
-
-def merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 def run_values(values: dict[str, Any], stack: str = "dev", secrets: dict[str, str] | None = None,
@@ -58,7 +52,7 @@ def run_stack() -> Callable[..., Plan]:
     """Run a stack file's config with `overrides` merged in (sections merge key by key)."""
 
     def run(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> Plan:
-        return run_values(merge(stack_values(stack), overrides or {}), stack, secrets)
+        return run_values(deep_merge(stack_values(stack), overrides or {}), stack, secrets)
 
     return run
 

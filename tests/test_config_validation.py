@@ -9,6 +9,7 @@ import yaml
 
 from stackconfig import PROJECT, ConfigError, validate
 from tools import plan as plan_cli
+from tools.mock_engine import run_program
 
 from .conftest import ROOT, run_values, stack_values
 
@@ -101,8 +102,6 @@ def test_plaintext_credential_is_refused_without_echoing_it():
     registered = []
     config = {f"{PROJECT}:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in stack_values("dev").items()}
     config[f"{PROJECT}:database_uri"] = "postgresql://app:hunter2@db:5432/app"
-    from tools.mock_engine import run_program
-
     with pytest.raises(ConfigError) as error:
         run_program(ROOT, PROJECT, "dev", config, [], registered)
     assert f"{PROJECT}:database_uri" in str(error.value) and "--secret" in str(error.value)

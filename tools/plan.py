@@ -33,6 +33,7 @@ def build_plan(stack: str, config_file: Path | None = None, program_dir: Path = 
 
 def check_policies(plan: Plan, policy_config: Path | None) -> tuple[str, bool]:
     """The policy report and whether a mandatory policy is violated."""
+    # Imported here: a plain plan need not load pulumi_policy.
     from .policy_check import evaluate, has_mandatory, load_policy_config, render
 
     violations = evaluate(plan, load_policy_config(plan.stack, policy_config))

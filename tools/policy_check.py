@@ -72,6 +72,15 @@ def _policy_resources(plan: Plan) -> list[PolicyResource]:
     return list(by_urn.values())
 
 
+def _reporter(violations: list[Violation], policy: str, level: EnforcementLevel, resource: str):
+    """The `report_violation` a policy calls; a stack policy names the resource by its URN."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        violations.append(Violation(policy, level, urn.split("::")[-1] if urn else resource, message))
+
+    return report
+
+
 def evaluate(plan: Plan, config: dict[str, Any]) -> list[Violation]:
     resources = _policy_resources(plan)
     violations: list[Violation] = []
@@ -79,17 +88,13 @@ def evaluate(plan: Plan, config: dict[str, Any]) -> list[Violation]:
         level, policy_config = _settings(policy.name, config)
         if level == EnforcementLevel.DISABLED:
             continue
-
-        def report(message: str, urn: str | None = None, _resource: str = "", _policy=policy.name, _level=level):
-            resource = urn.split("::")[-1] if urn else _resource
-            violations.append(Violation(_policy, _level, resource, message))
-
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
                 args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, policy_config)
-                policy.validate(args, lambda message, urn=None, _r=r.name: report(message, urn, _r))
+                policy.validate(args, _reporter(violations, policy.name, level, r.name))
         else:
-            policy.validate(StackValidationArgs(resources, policy_config), lambda message, urn=None: report(message, urn, "(stack)"))
+            policy.validate(StackValidationArgs(resources, policy_config),
+                            _reporter(violations, policy.name, level, "(stack)"))
     return violations
 
 
