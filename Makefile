@@ -15,7 +15,7 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.test: requirements-test.txt $(VENV)/.runtime
+$(VENV)/.test: requirements-test.txt reference_app/requirements.txt $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
@@ -24,14 +24,26 @@ $(VENV)/.test: requirements-test.txt $(VENV)/.runtime
 	.venv-checkov/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-# Debian packages the engines need, installed only where missing (CI runs as root).
+.venv-langgraph-api/.installed: requirements-langgraph-api.txt
+	test -x .venv-langgraph-api/bin/python || $(PYTHON) -m venv .venv-langgraph-api
+	.venv-langgraph-api/bin/python -m pip install -q --disable-pip-version-check -r requirements-langgraph-api.txt
+	touch $@
+
+# Debian packages the engines need (command -> package), installed only where missing (CI runs as root).
+ENGINES := npm:npm pg_isready:postgresql-client /usr/lib/postgresql/15/bin/postgres:postgresql \
+	redis-server:redis-server redis-sentinel:redis-sentinel haproxy:haproxy prometheus:prometheus \
+	amtool:prometheus-alertmanager prometheus-postgres-exporter:prometheus-postgres-exporter \
+	prometheus-redis-exporter:prometheus-redis-exporter
 deps:
-	@command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q nodejs npm)
+	@missing=$$(for pair in $(ENGINES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs $$missing; \
+	fi
 
 plan: $(VENV)/.runtime
 	$(PY) -m tools.plan $(STACK) $(ARGS)
 
-test: deps $(VENV)/.test .venv-checkov/.installed
+test: deps $(VENV)/.test .venv-checkov/.installed .venv-langgraph-api/.installed
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: $(VENV)/.runtime
