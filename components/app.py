@@ -1,4 +1,4 @@
-"""`LangGraphApp`: the LangGraph server tier (Deployment, Service, HPA, PDB, NetworkPolicy, ...)."""
+"""`LangGraphApp`: the LangGraph server tier: API pods and optional queue workers, autoscaled, restricted."""
 
 from __future__ import annotations
 
@@ -8,18 +8,33 @@ import pulumi
 
 from . import app_manifests as m
 from .kube import KubeObject, metadata_name
+from .namespace import ComputeResources, Tier, Workload, register_namespace
 
 
 @dataclass
 class LangGraphAppArgs:
     spec: m.AppSpec
-    """What to build (config, sizing, neighbouring namespaces)."""
-    connections: dict[str, pulumi.Input[str]]
-    """Secret environment (DATABASE_URI, POSTGRES_URI, REDIS_URI, ...); absent keys are left out."""
+    """What to build (config, tiers and their sizing, environment, endpoints)."""
+    secret_values: dict[str, pulumi.Input[str]]
+    """The connection Secret: environment variable -> value (DATABASE_URI, REDIS_URI, ...)."""
+    pod_security_version: str
+    """Pod Security Standards version the namespace enforces (the cluster's minor, e.g. v1.31)."""
+    role_arn: pulumi.Input[str] | None = None
+    """IAM role of the ServiceAccount (IRSA), if any."""
+
+
+def namespace_tier(spec: m.AppSpec, pod_security_version: str) -> Tier:
+    """The app namespace sized for every tier at its autoscaling maximum plus one surge pod."""
+    workloads = tuple(
+        Workload(tier.name, ComputeResources(tier.resources.cpu_request, tier.resources.memory_request,
+                                             tier.resources.cpu_limit, tier.resources.memory_limit),
+                 max_pods=tier.sizing.hpa_max, max_surge=1)
+        for tier in spec.tiers)
+    return Tier(spec.namespace, spec.labels(), workloads, pod_security_version=pod_security_version)
 
 
 class LangGraphApp(pulumi.ComponentResource):
-    """The app tier in its own namespace, restricted and autoscaled."""
+    """The app tier in its own namespace."""
 
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -29,20 +44,40 @@ class LangGraphApp(pulumi.ComponentResource):
         super().__init__("langgraph:platform:LangGraphApp", name, None, opts)
         spec = args.spec
 
-        ns = KubeObject(f"{name}-namespace", m.namespace(spec), pulumi.ResourceOptions(parent=self))
+        ns = register_namespace(name, namespace_tier(spec, args.pod_security_version), self)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
-        KubeObject(f"{name}-sa", m.service_account(spec), in_ns)
-        config = KubeObject(f"{name}-config", m.config_map(spec), in_ns)
-        connections = {key: pulumi.Output.secret(value) for key, value in args.connections.items()}
-        secret = KubeObject(f"{name}-connections", m.secret(spec, connections), in_ns)
-        deployment = KubeObject(f"{name}-deployment", m.deployment(spec),
-                                pulumi.ResourceOptions(parent=self, depends_on=[ns, config, secret]))
+        KubeObject(f"{name}-sa", m.service_account(spec, args.role_arn), in_ns)
+        config_map = m.config_map(spec)
+        config = KubeObject(f"{name}-config", config_map, in_ns)
+        values = {key: pulumi.Output.secret(value) for key, value in sorted(args.secret_values.items())}
+        secret = KubeObject(f"{name}-connections", m.secret(spec, values), in_ns)
+        # The pods read the ConfigMap and the Secret at start only: their digest in the pod template rolls
+        # them when either changes. It is derived from secrets, so the engine keeps it secret too.
+        config_hash = pulumi.Output.all(**values).apply(lambda secrets: m.content_hash(config_map["data"], secrets))
+
+        for tier in spec.tiers:
+            def named(kind: str) -> tuple[str, list[pulumi.Alias]]:
+                # The API tier's objects had tier-less names before queue workers existed: the aliases keep
+                # stacks deployed then from replacing them.
+                return f"{name}-{tier.role}-{kind}", [pulumi.Alias(name=f"{name}-{kind}")] if tier.role == "api" else []
+
+            deployment_name, aliases = named("deployment")
+            deployment = KubeObject(deployment_name, m.deployment(spec, tier, config_hash), pulumi.ResourceOptions(
+                parent=self, depends_on=[ns, config, secret], aliases=aliases))
+            if tier.autoscaler == "keda":
+                KubeObject(f"{name}-{tier.role}-scaledobject", m.scaled_object(spec, tier),
+                           pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
+            else:
+                hpa_name, aliases = named("hpa")
+                KubeObject(hpa_name, m.hpa(spec, tier),
+                           pulumi.ResourceOptions(parent=self, depends_on=[deployment], aliases=aliases))
+            pdb_name, aliases = named("pdb")
+            KubeObject(pdb_name, m.pdb(spec, tier),
+                       pulumi.ResourceOptions(parent=self, depends_on=[deployment], aliases=aliases))
+            netpol_name, aliases = named("netpol")
+            KubeObject(netpol_name, m.network_policy(spec, tier), pulumi.ResourceOptions.merge(
+                in_ns, pulumi.ResourceOptions(aliases=aliases)))
         service = KubeObject(f"{name}-service", m.service(spec), in_ns)
-        after_deployment = pulumi.ResourceOptions(parent=self, depends_on=[deployment])
-        KubeObject(f"{name}-hpa", m.hpa(spec), after_deployment)
-        KubeObject(f"{name}-pdb", m.pdb(spec), after_deployment)
-        KubeObject(f"{name}-default-deny", m.default_deny(spec), in_ns)
-        KubeObject(f"{name}-netpol", m.network_policy(spec), in_ns)
 
         self.namespace = metadata_name(ns)
         self.service_name = metadata_name(service)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .load import HIDDEN, PROJECT, SECRET_KEYS, ConfigError, Settings, parse_raw, validate
-
+from .load import NOT_SHOWN, PROJECT, ConfigError, Settings, parse_raw, validate
+from .secrets import SECRET_KEYS
 
 # Config namespaces a stack may use: ours and the providers' own (aws:region, kubernetes:context, ...).
 KNOWN_NAMESPACES = {PROJECT, "pulumi", "aws", "kubernetes", "postgresql", "random"}
@@ -17,21 +17,30 @@ def _project_keys() -> set[str]:
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     foreign = sorted(key for key in keys if key.split(":", 1)[0] not in KNOWN_NAMESPACES)
     if foreign:
-        raise ConfigError([(key, HIDDEN, f"unknown config namespace {key.split(':', 1)[0]!r}; "
+        raise ConfigError([(key, NOT_SHOWN, f"unknown config namespace {key.split(':', 1)[0]!r}; "
                             f"this project's keys are {PROJECT}:<key>") for key in foreign])
     prefix = PROJECT + ":"
     return {key[len(prefix):] for key in keys if key.startswith(prefix)}
 
 
+def _is_secret(key: str) -> bool:
+    return runtime_config.is_config_secret(f"{PROJECT}:{key}")
+
+
 def read_settings() -> tuple[Settings, dict[str, pulumi.Output[str]]]:
-    """Validated settings and the connection-string secrets that are set."""
+    """Validated settings and the credential secrets that are set."""
     keys = _project_keys()
-    plain = [key for key in keys & set(SECRET_KEYS) if not runtime_config.is_config_secret(f"{PROJECT}:{key}")]
-    if plain:
-        raise ConfigError([(key, HIDDEN, f"holds a credential in plain text; set it with "
-                            f"`pulumi config set --secret {key} ...`") for key in sorted(plain)])
-    raw = {key: runtime_config.get_config(f"{PROJECT}:{key}") for key in keys - set(SECRET_KEYS)}
+    credentials = keys & set(SECRET_KEYS)
+    problems = [(key, NOT_SHOWN, f"holds a credential in plain text; set it with "
+                 f"`pulumi config set --secret {key} ...`") for key in sorted(credentials) if not _is_secret(key)]
+    # A secure value elsewhere would be printed in plans and written into objects as plain text.
+    problems += [(key, NOT_SHOWN, f"holds a secure (secret) value, but a secret makes no sense here; only "
+                  f"{', '.join(SECRET_KEYS)} take secrets. Set this key in plain text")
+                 for key in sorted(keys - credentials) if _is_secret(key)]
+    if problems:
+        raise ConfigError(problems)
+    raw = {key: runtime_config.get_config(f"{PROJECT}:{key}") for key in keys - credentials}
     settings = validate(parse_raw(raw), pulumi.get_stack())
     config = pulumi.Config(PROJECT)
-    secrets = {key: config.require_secret(key) for key in sorted(keys & set(SECRET_KEYS))}
+    secrets = {key: config.require_secret(key) for key in sorted(credentials)}
     return settings, secrets

@@ -1,48 +1,23 @@
-"""Validate a stack's raw config into `Settings`, or fail with every problem named by its key."""
+"""Validate a stack's raw config into `Settings`, or fail with every problem named by its key.
+
+Values are never echoed where they may be credentials (see `stackconfig.secrets`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from policy.rules.images import image_is_pinned
-
-from .capacity import Sizing, size_app_tier
+from .capacity import Sizing, size_platform
+from .floors import check_floors
 from .model import ENV_DEFAULTS, FieldProblem, StackConfig, deep_merge, defaults_for
+from .sections import SECTIONS
+from .secrets import HIDDEN, SECRET_KEYS, names_credential, redact, userinfo_paths
 
 PROJECT = "langgraph-platform"
-
-# Connection strings the app reads; config secrets until the data tier provides them.
-SECRET_KEYS: dict[str, str] = {
-    "database_uri": "Read/write PostgreSQL URL given to the app as DATABASE_URI and POSTGRES_URI.",
-    "database_readonly_uri": "Read-only PostgreSQL URL given to the app as DATABASE_READONLY_URI.",
-    "redis_uri": "Redis URL of the current master given to the app as REDIS_URI.",
-}
-
-AWS_REQUIRED = ("region", "account_id", "vpc_id", "vpc_cidr", "private_subnet_ids", "eks_cluster_name",
-                "eks_oidc_provider_arn")
-
-
-class ConfigError(Exception):
-    """The stack config is invalid; `problems` holds (key, value, message) triples."""
-
-    def __init__(self, problems: list[tuple[str, Any, str]]):
-        self.problems = problems
-        lines = [f"  {key if ':' in key else f'{PROJECT}:{key}'} = {_show(value)}: {message}"
-                 for key, value, message in problems]
-        super().__init__("invalid stack config:\n" + "\n".join(lines))
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Validated config plus what is derived from it."""
-
-    stack: str
-    config: StackConfig
-    sizing: Sizing
 
 
 class Marker:
@@ -52,26 +27,60 @@ class Marker:
         self.text = text
 
 
-MISSING, HIDDEN = Marker("(unset)"), Marker("(hidden)")
+MISSING, NOT_SHOWN = Marker("(unset)"), Marker("(not shown)")
 
 
-def _show(value: Any) -> str:
+def _show(key: str, value: Any) -> str:
     if isinstance(value, Marker):
         return value.text
     if value is None:
         return "(unset)"
-    text = json.dumps(value, default=str)
+    if names_credential(key):
+        return HIDDEN
+    text = json.dumps(redact(value), default=str, ensure_ascii=True)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ConfigError(Exception):
+    """The stack config is invalid; `problems` holds (key, value, message) triples."""
+
+    def __init__(self, problems: list[tuple[str, Any, str]]):
+        self.problems = problems
+        lines = []
+        for key, value, message in problems:
+            full = key if ":" in key else f"{PROJECT}:{key}"
+            lines.append(f"  {full} = {_show(key, value)}: {message}")
+        super().__init__("invalid stack config:\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class ServerKnobs:
+    """What the official server is given (langgraph_api.config reads these)."""
+
+    postgres_pool_max_size: int
+    jobs_per_worker: int
+    redis_max_connections: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated config plus what is derived from it."""
+
+    stack: str
+    config: StackConfig
+    sizing: Sizing
+    server: ServerKnobs
+    lowered_floors: dict[str, str] = field(default_factory=dict)
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
     """The model class that holds the field at `loc` (for listing allowed keys)."""
     model: type[BaseModel] = StackConfig
     for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
+        field_info = model.model_fields.get(part) if isinstance(part, str) else None
+        if field_info is None:
             return None
-        annotation = field.annotation
+        annotation = field_info.annotation
         candidates = [annotation, *get_args(annotation)] if get_origin(annotation) else [annotation]
         nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if not nested:
@@ -105,8 +114,8 @@ def _problems_from(error: ValidationError, data: dict) -> list[tuple[str, Any, s
             names = list(parent.model_fields) if parent else []
             if not loc[:-1]:
                 names += list(SECRET_KEYS)
-            allowed = ", ".join(names) or "none"
-            message = f"unknown key {loc[-1]!r}; allowed keys here: {allowed}"
+            message = f"unknown key {loc[-1]!r}; allowed keys here: {', '.join(names) or 'none'}"
+            value = NOT_SHOWN  # a near-miss key may well hold a credential
         elif item["type"] == "missing":
             message = "required and not set"
         elif item["type"] == "literal_error":
@@ -117,29 +126,43 @@ def _problems_from(error: ValidationError, data: dict) -> list[tuple[str, Any, s
     return problems
 
 
-def _cross_checks(config: StackConfig, sizing: Sizing) -> list[tuple[str, Any, str]]:
+def server_knobs(config: StackConfig) -> ServerKnobs:
+    """The official server's knobs: explicit `app.server` values, else mapped from the seed's tuning."""
+    server, tuning = config.app.server, config.app.tuning
+    return ServerKnobs(
+        postgres_pool_max_size=server.postgres_pool_max_size or tuning.database_pool_size + tuning.database_max_overflow,
+        jobs_per_worker=server.jobs_per_worker or config.capacity.per_instance_concurrency,
+        redis_max_connections=server.redis_max_connections or tuning.redis_pool_size,
+    )
+
+
+def size(config: StackConfig, knobs: ServerKnobs) -> Sizing:
+    capacity, app = config.capacity, config.app
+    return size_platform(
+        rps=capacity.target_rps, avg_seconds=capacity.avg_execution_seconds, peak_factor=capacity.peak_factor,
+        safety_margin=capacity.safety_margin, jobs_per_pod=knobs.jobs_per_worker, floor=capacity.min_instances,
+        queue=app.queue.enabled, api_rps_per_instance=capacity.api_rps_per_instance,
+        pool_per_pod=knobs.postgres_pool_max_size, pg_accepted=config.postgres.accepted_connections,
+        pg_accepted_by=config.postgres.accepted_connections_by, redis_per_pod=knobs.redis_max_connections,
+        redis_accepted=config.redis.maxclients, redis_accepted_by="redis.maxclients",
+        api_min=app.min_replicas, api_max=app.max_replicas, queue_min=app.queue.min_replicas,
+        queue_max=app.queue.max_replicas,
+    )
+
+
+def _sizing_problems(sizing: Sizing) -> list[tuple[str, Any, str]]:
     problems = []
-    if config.environment == "prod" and not image_is_pinned(config.app.image):
-        problems.append(("app.image", config.app.image,
-                         "prod needs a pinned image: a tag other than latest (repo:1.4.2) or a digest (repo@sha256:...)"))
-    users = config.aws_users()
-    if users:
-        for name in AWS_REQUIRED:
-            value = getattr(config.aws, name)
-            if not value:
-                problems.append((f"aws.{name}", value or MISSING, f"required because {', '.join(users)}"))
-        if config.aws.private_subnet_ids and len(config.aws.private_subnet_ids) < 2:
-            problems.append(("aws.private_subnet_ids", list(config.aws.private_subnet_ids),
-                             "needs at least two subnets in different availability zones"))
-    accepted = config.postgres.accepted_connections
-    if sizing.worst_case_db_connections > accepted:
-        side = ("postgres.pooler.max_client_connections" if config.postgres.pooler.enabled
-                else "postgres.max_connections - postgres.reserved_connections")
-        problems.append(("app.max_replicas", sizing.hpa_max,
-                         f"worst case {sizing.hpa_max} pods x ({config.app.tuning.database_pool_size} pool + "
-                         f"{config.app.tuning.database_max_overflow} overflow) = {sizing.worst_case_db_connections} "
-                         f"database connections exceeds the {accepted} that {side} accepts; lower the HPA maximum or "
-                         f"the pool, or raise the limit"))
+    for tier, prefix in ((sizing.api, "app"), (sizing.queue, "app.queue")):
+        if tier is not None and tier.hpa_min > tier.hpa_max:
+            problems.append((f"{prefix}.min_replicas", tier.hpa_min,
+                             f"is greater than the HPA maximum {tier.hpa_max} ({tier.derivation})"))
+    for budget, pool_key in ((sizing.postgres, "app.server.postgres_pool_max_size"),
+                             (sizing.redis, "app.server.redis_max_connections")):
+        if not budget.fits:
+            problems.append((pool_key, budget.terms[0][2],
+                             f"{budget.derivation} exceeds what {budget.accepted_by} accepts; lower app.max_replicas"
+                             f"{' / app.queue.max_replicas' if len(budget.terms) > 1 else ''} or the per-pod pool, "
+                             "or raise the limit"))
     return problems
 
 
@@ -154,30 +177,25 @@ def resolve_environment(values: dict, stack: str) -> str:
 def validate(values: dict[str, Any], stack: str) -> Settings:
     """Validate parsed config values (keys without the project prefix) for `stack`."""
     env = resolve_environment(values, stack)
-    data = deep_merge(defaults_for(env), {**values, "environment": env})
+    # Credentials are accepted as secrets only; one in a URL elsewhere is refused, and validation goes on
+    # over the redacted value so that no later message can print it.
+    problems = [(path, NOT_SHOWN, "holds a URL with user:password@; credentials are only accepted as "
+                 f"secrets under their own keys ({', '.join(SECRET_KEYS)})")
+                for key, value in values.items() for path in userinfo_paths(value, key)]
+    data = deep_merge(defaults_for(env), {**redact(values), "environment": env})
     try:
-        config = StackConfig.model_validate(data)
+        config = StackConfig.model_validate_json(json.dumps(data, allow_nan=True))
     except ValidationError as error:
-        raise ConfigError(_problems_from(error, data)) from None
-    sizing = size_app_tier(
-        rps=config.capacity.target_rps,
-        avg_seconds=config.capacity.avg_execution_seconds,
-        peak_factor=config.capacity.peak_factor,
-        safety_margin=config.capacity.safety_margin,
-        per_instance=config.capacity.per_instance_concurrency,
-        floor=config.capacity.min_instances,
-        pool_size=config.app.tuning.database_pool_size,
-        max_overflow=config.app.tuning.database_max_overflow,
-        min_override=config.app.min_replicas,
-        max_override=config.app.max_replicas,
-    )
-    if sizing.hpa_min > sizing.hpa_max:
-        raise ConfigError([("app.min_replicas", sizing.hpa_min,
-                            f"is greater than the HPA maximum {sizing.hpa_max} ({sizing.derivation})")])
-    problems = _cross_checks(config, sizing)
+        raise ConfigError(problems + _problems_from(error, data)) from None
+    problems += [problem for section in SECTIONS if hasattr(section, "cross_checks")
+                 for problem in section.cross_checks(config)]
+    floor_problems, lowered = check_floors(config)
+    knobs = server_knobs(config)
+    sizing = size(config, knobs)
+    problems += floor_problems + _sizing_problems(sizing)
     if problems:
         raise ConfigError(problems)
-    return Settings(stack=stack, config=config, sizing=sizing)
+    return Settings(stack=stack, config=config, sizing=sizing, server=knobs, lowered_floors=lowered)
 
 
 def parse_raw(raw: dict[str, str]) -> dict[str, Any]:
