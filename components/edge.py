@@ -8,7 +8,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import edge_manifests as m
+from .helm import release
 from .kube import KubeObject
+from .namespace import register_namespace
+from .pins import BUNDLES, CHARTS
 
 
 @dataclass
@@ -28,27 +31,33 @@ class Edge(pulumi.ComponentResource):
         super().__init__("langgraph:platform:Edge", name, None, opts)
         spec, edge = args.spec, args.spec.edge
 
-        ns = KubeObject(f"{name}-namespace", m.namespace(spec), pulumi.ResourceOptions(parent=self))
+        # `name` as the prefix keeps the names (and URNs) the namespace and its default-deny had.
+        ns = register_namespace(name, m.kong_tier(spec), self)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
-        KubeObject(f"{name}-default-deny", m.default_deny(spec), in_ns)
-        KubeObject(f"{name}-kong-netpol", m.kong_network_policy(spec), in_ns)
+        # Charts install after the policies their pods need, not just after default-deny.
+        kong_ready: list[pulumi.Resource] = [ns, KubeObject(f"{name}-kong-netpol", m.kong_network_policy(spec), in_ns)]
         if edge.tls.mode == "acme":
             KubeObject(f"{name}-acme-solver-netpol", m.acme_solver_network_policy(spec), in_ns)
-        controllers: list[pulumi.Resource] = [ns]
+        controllers: list[pulumi.Resource] = []
         if edge.install_gateway_api_crds:
             controllers.append(k8s.yaml.v2.ConfigFile(
                 f"{name}-gateway-api-crds",
-                file=m.GATEWAY_API_CRDS_URL.format(version=edge.gateway_api_version),
+                file=BUNDLES["gateway-api-crds"].url,
                 opts=pulumi.ResourceOptions(parent=self),
             ))
         if edge.install_cert_manager:
-            controllers.append(self._release(
-                f"{name}-cert-manager", "cert-manager", "https://charts.jetstack.io", edge.cert_manager_chart_version,
-                "cert-manager", m.cert_manager_values(spec), create_namespace=True, depends_on=controllers[1:],
+            # Our own namespace (Pod Security, default-deny, quota), not the release's create_namespace.
+            cert_manager_ns = register_namespace(f"{name}-cert-manager", m.cert_manager_tier(spec), self)
+            in_cert_manager_ns = pulumi.ResourceOptions(parent=self, depends_on=[cert_manager_ns])
+            policies = [KubeObject(f"{name}-{policy['metadata']['name']}-netpol", policy, in_cert_manager_ns)
+                        for policy in m.cert_manager_network_policies(spec)]
+            controllers.append(release(
+                f"{name}-cert-manager", CHARTS["cert-manager"], m.CERT_MANAGER_NAMESPACE, m.cert_manager_values(spec),
+                pulumi.ResourceOptions(parent=self, depends_on=[cert_manager_ns, *policies, *controllers]),
             ))
-        controllers.append(self._release(
-            f"{name}-kong", "kong", "https://charts.konghq.com", edge.kong_chart_version,
-            edge.namespace, m.kong_values(spec), depends_on=list(controllers),
+        controllers.append(release(
+            f"{name}-kong", CHARTS["kong"], edge.namespace, m.kong_values(spec),
+            pulumi.ResourceOptions(parent=self, depends_on=[*kong_ready, *controllers]),
         ))
 
         after_controllers = pulumi.ResourceOptions(parent=self, depends_on=controllers)
@@ -65,20 +74,3 @@ class Edge(pulumi.ComponentResource):
 
         self.url = pulumi.Output.from_input(f"https://{edge.hostname}")
         self.register_outputs({"url": self.url})
-
-    def _release(self, name: str, chart: str, repo: str, version: str, namespace: str, values: dict,
-                 *, depends_on: list[pulumi.Resource], create_namespace: bool = False) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
-            name,
-            name=chart,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repo},
-            namespace=namespace,
-            create_namespace=create_namespace,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
-        )

@@ -112,6 +112,9 @@ class LangGraphPlatform(pulumi.ComponentResource):
             app_service_port=app_manifests.SERVICE_PORT,
             app_port=config.app.port,
             health_path=config.app.probes.readiness.path,
+            monitoring_namespace=monitoring_ns,
+            load_balancer_cidrs=(config.aws.vpc_cidr,) if config.aws.vpc_cidr else edge_manifests.PRIVATE_NETWORKS,
+            pod_security_version=pod_security_version,
         )
         environment = app_env.server_environment(
             config.app, settings.server, redis_cluster=config.redis.engine == "elasticache"
