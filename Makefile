@@ -30,14 +30,14 @@ $(VENV)/.test: requirements-test.txt reference_app/requirements.txt $(VENV)/.run
 	touch $@
 
 # Debian packages the engines need (command -> package), installed only where missing (CI runs as root).
-ENGINES := npm:npm pg_isready:postgresql-client /usr/lib/postgresql/15/bin/postgres:postgresql \
+ENGINES := go:golang-go pg_isready:postgresql-client /usr/lib/postgresql/15/bin/postgres:postgresql \
 	redis-server:redis-server redis-sentinel:redis-sentinel haproxy:haproxy prometheus:prometheus \
 	amtool:prometheus-alertmanager prometheus-postgres-exporter:prometheus-postgres-exporter \
 	prometheus-redis-exporter:prometheus-redis-exporter
 deps:
 	@missing=$$(for pair in $(ENGINES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done); \
 	if [ -n "$$missing" ]; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
 plan: $(VENV)/.runtime

@@ -65,6 +65,7 @@ class EdgeSpec:
     sources of Kong's proxy ports behind the NLB, and the addresses whose proxy protocol header
     Kong believes (`trusted_ips`). The platform passes the VPC's CIDR."""
     pod_security_version: str = POD_SECURITY_VERSION
+    api_server_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     """Pod Security Standards version of the edge's namespaces (the cluster's minor, e.g. v1.31)."""
 
     @property
@@ -133,7 +134,7 @@ def kong_network_policy(spec: EdgeSpec) -> dict:
     egress = [
         netpol.dns_egress(),
         {"to": [netpol.namespace_peer(spec.app_namespace)], "ports": netpol.tcp(spec.app_port)},
-        netpol.api_server_egress(edge.api_server_cidrs),
+        netpol.api_server_egress(spec.api_server_cidrs),
     ]
     if edge.tls.mode == "acme":
         egress.append({"to": [{"podSelector": {"matchLabels": ACME_SOLVER_LABELS}}], "ports": netpol.tcp(ACME_SOLVER_PORT)})
@@ -290,12 +291,12 @@ def cert_manager_network_policies(spec: EdgeSpec) -> list[dict]:
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": [netpol.namespace_peer(spec.monitoring_namespace)],
                          "ports": netpol.tcp(CERT_MANAGER_METRICS_PORT)}],
-            "egress": [netpol.dns_egress(), netpol.api_server_egress(edge.api_server_cidrs)],
+            "egress": [netpol.dns_egress(), netpol.api_server_egress(spec.api_server_cidrs)],
         }),
         netpol.network_policy("cert-manager-webhook", namespace, labels, {
             "podSelector": _cert_manager_pods("webhook"),
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": netpol.ip_peers(edge.api_server_cidrs), "ports": netpol.tcp(CERT_MANAGER_WEBHOOK_PORT)}],
+            "ingress": [{"from": netpol.ip_peers(spec.api_server_cidrs), "ports": netpol.tcp(CERT_MANAGER_WEBHOOK_PORT)}],
         }),
     ]
     if edge.tls.mode == "acme":

@@ -40,7 +40,7 @@ def values() -> dict:
 
 
 def network_policy(spec: KedaSpec) -> dict:
-    api_server = [{"ipBlock": {"cidr": cidr}} for cidr in spec.api_server_cidrs]
+    api_server = netpol.ip_peers(spec.api_server_cidrs)
     return netpol.network_policy("keda", NAMESPACE, LABELS, {
         "podSelector": {},
         "policyTypes": ["Ingress", "Egress"],
@@ -51,7 +51,7 @@ def network_policy(spec: KedaSpec) -> dict:
         "egress": [
             netpol.dns_egress(),
             {"to": [{"podSelector": {}}]},
-            {"to": api_server, "ports": netpol.tcp(443, 6443)},
+            netpol.api_server_egress(spec.api_server_cidrs),
             {"to": [netpol.namespace_peer(spec.prometheus_namespace)], "ports": netpol.tcp(spec.prometheus_port)},
         ],
     })

@@ -101,7 +101,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
         autoscaling_ready: list[pulumi.Resource] = []
         if keda_trigger and config.app.queue.install_keda:
             autoscaling_ready.append(Keda(f"{name}-keda", KedaSpec(
-                api_server_cidrs=config.edge.api_server_cidrs, prometheus_namespace=monitoring_ns,
+                api_server_cidrs=config.kubernetes.api_server_cidrs, prometheus_namespace=monitoring_ns,
                 prometheus_port=PROMETHEUS_PORT, pod_security_version=pod_security_version), opts=children))
 
         edge_spec = edge_manifests.EdgeSpec(
@@ -115,6 +115,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
             monitoring_namespace=monitoring_ns,
             load_balancer_cidrs=(config.aws.vpc_cidr,) if config.aws.vpc_cidr else edge_manifests.PRIVATE_NETWORKS,
             pod_security_version=pod_security_version,
+            api_server_cidrs=config.kubernetes.api_server_cidrs,
         )
         environment = app_env.server_environment(
             config.app, settings.server, redis_cluster=config.redis.engine == "elasticache"

@@ -59,7 +59,7 @@ CLASSES = {
     "no-prefix": ("prod", _set("aws.vpc_cidr", "10.40.0.0"), "aws.vpc_cidr", "no prefix length"),
     "host-bits": ("dev", _set("app.https_egress_cidrs", ["10.0.0.1/16"]), "app.https_egress_cidrs.0", "host bits set"),
     "vpc-too-small": ("prod", _set("aws.vpc_cidr", "10.40.0.0/30"), "aws.vpc_cidr", "between /16 and /28"),
-    "empty-api-server-cidrs": ("dev", _set("edge.api_server_cidrs", []), "edge.api_server_cidrs", "at least 1"),
+    "empty-api-server-cidrs": ("dev", _set("kubernetes.api_server_cidrs", []), "kubernetes.api_server_cidrs", "at least 1"),
     # Images.
     "short-digest": ("dev", _set("app.image", "ghcr.io/example/app@sha256:abc"), "app.image", "digest must be complete"),
     "uppercase-path": ("dev", _set("app.image", "ghcr.io/Example/App:1.0"), "app.image", "path lowercase"),

@@ -302,7 +302,7 @@ def test_cert_manager_network_policy_is_exactly_what_it_needs(plan, run_stack):
 
 
 def test_api_server_cidrs_narrow_both_kong_and_cert_manager(run_stack):
-    plan = run_stack("prod", {"edge": {"api_server_cidrs": ["10.40.0.0/24"]}})
+    plan = run_stack("prod", {"kubernetes": {"api_server_cidrs": ["10.40.0.0/24"]}})
     api = [{"ipBlock": {"cidr": "10.40.0.0/24"}}]
     kong = plan.kube_object("NetworkPolicy", "kong").inputs["spec"]
     assert {"to": api, "ports": netpol.tcp(443, 6443)} in kong["egress"]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..types import HOSTNAME, Cidr, DnsLabel, FieldProblem, HttpsUrl, Int, Section
+from ..types import HOSTNAME, DnsLabel, FieldProblem, HttpsUrl, Int, Section
 
 KEY = "edge"
 
@@ -85,8 +85,6 @@ class EdgeConfig(Section):
     """Install the Gateway API CRDs (the pinned release); turn off when the cluster already has them."""
     install_cert_manager: bool = True
     """Install cert-manager (pinned chart, in the `cert-manager` namespace); turn off when the cluster already runs it."""
-    api_server_cidrs: tuple[Cidr, ...] = Field(("0.0.0.0/0",), min_length=1)
-    """Where Kong's controller and cert-manager may reach the Kubernetes API (ports 443 and 6443); narrow it to the API server's addresses where known. Never empty (a NetworkPolicy peer list that is empty admits everything)."""
 
     @model_validator(mode="after")
     def _nlb(self) -> EdgeConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..types import DnsLabel, Section
+from ..types import Cidr, DnsLabel, Section
 
 KEY = "kubernetes"
 
@@ -17,6 +17,8 @@ class KubernetesConfig(Section):
     """kubeconfig context to deploy into. Dev may leave it unset (the current context: kind, k3d, minikube); prod requires it, so a deploy never lands in whatever context happens to be current."""
     version: str = Field("1.31", pattern=r"^1\.[0-9]{2}$")
     """Minor version of the cluster: pins the Pod Security Standards version our namespaces enforce."""
+    api_server_cidrs: tuple[Cidr, ...] = Field(("0.0.0.0/0",), min_length=1)
+    """Where the API server is: the controllers (Kong's, cert-manager, KEDA, CloudNativePG) may reach it on 443 and 6443, and it may reach their webhooks. Narrow it to the API server's addresses where known (on EKS, the cluster's VPC CIDR). Never empty (an empty NetworkPolicy peer list admits everything)."""
     namespace: DnsLabel = "langgraph"
     """Namespace of the app tier (created by the program)."""
     data_namespace: DnsLabel = "langgraph-data"

@@ -18,7 +18,7 @@ class PoolerConfig(Section):
     instances: Int(1, 10)
     """PgBouncer pods (CloudNativePG)."""
     max_client_connections: Int(1, 100_000) = 1000
-    """Client connections the pooler accepts (PgBouncer max_client_conn; RDS Proxy has no such cap, this is our budget)."""
+    """Client connections PgBouncer accepts (max_client_conn): the app's connection budget on CloudNativePG."""
     default_pool_size: Int(1, 10_000) = 50
     """Server connections the pooler opens per database/user (RDS Proxy: its share of max_connections follows from it)."""
     max_prepared_statements: Int(1, 100_000) = 200
@@ -63,8 +63,8 @@ class PostgresConfig(Section):
     """CloudNativePG ScheduledBackup schedule (six fields, seconds first: daily at 03:00 UTC)."""
     deletion_protection: bool
     """Refuse deletes of the database (prod floor: true)."""
-    max_connections: Int(20, 10_000) = 200
-    """max_connections (seed: 200)."""
+    max_connections: Int(20, 10_000)
+    """max_connections (seed: 200). Prod defaults to 1000: on RDS every app connection holds a server connection (see pooler), and 18 pods x 50 must fit."""
     reserved_connections: Int(0, 1000) = 10
     """Connections kept back for superusers, replication and monitoring."""
     shared_buffers: str | None = None
@@ -104,17 +104,26 @@ class PostgresConfig(Section):
         return self
 
     @property
+    def multiplexed(self) -> bool:
+        """Whether app connections share server connections. PgBouncer in transaction mode does; RDS Proxy
+        pins every session that prepares a statement (LangGraph's checkpointer prepares all of them)."""
+        return self.pooler.enabled and self.engine == "cloudnative-pg"
+
+    @property
     def accepted_connections(self) -> int:
-        """Client connections the app side may open: the pooler's limit, else the server's own."""
-        if self.pooler.enabled:
+        """Client connections the app side may open: PgBouncer's limit, else the server's own."""
+        if self.multiplexed:
             return self.pooler.max_client_connections
         return self.max_connections - self.reserved_connections
 
     @property
     def accepted_connections_by(self) -> str:
         """The setting that bounds `accepted_connections`."""
-        if self.pooler.enabled:
+        if self.multiplexed:
             return "postgres.pooler.max_client_connections"
+        if self.engine == "rds" and self.pooler.enabled:
+            return ("postgres.max_connections - postgres.reserved_connections; RDS Proxy pins sessions that "
+                    "prepare statements, so each app connection holds a server connection")
         return "postgres.max_connections - postgres.reserved_connections"
 
 
@@ -122,12 +131,21 @@ MODEL = PostgresConfig
 DEFAULTS: dict[str, dict] = {
     "dev": {
         "engine": "cloudnative-pg", "instances": 1, "storage_size": "5Gi", "cpu": "500m", "memory": "1Gi",
+        "max_connections": 200,
         "multi_az": False, "read_replicas": 0, "backup_retention_days": 7, "deletion_protection": False,
         "pooler": {"instances": 1},
     },
     "prod": {
         "engine": "rds", "instances": 3, "storage_size": "100Gi", "cpu": "2", "memory": "8Gi",
+        "max_connections": 1000,
         "multi_az": True, "read_replicas": 1, "backup_retention_days": 30, "deletion_protection": True,
         "pooler": {"instances": 2},
     },
 }
+
+
+def cross_checks(config):
+    ttl = config.app.tuning.checkpoint_ttl_seconds
+    if config.postgres.retention.enabled and ttl % 86_400:
+        yield ("app.tuning.checkpoint_ttl_seconds", ttl, "the retention job counts whole days: use a multiple of "
+               "86400, or turn postgres.retention.enabled off")

@@ -1,0 +1,1 @@
+"""Monitoring: dashboards, datasources, alert rules and routing for the kube-prometheus-stack."""
