@@ -1,0 +1,1 @@
+"""PostgreSQL for LangGraph's checkpoints: the checkpoint retention job (SQL and its Kubernetes objects)."""
