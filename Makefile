@@ -34,16 +34,22 @@ ENGINES := go:golang-go pg_isready:postgresql-client /usr/lib/postgresql/15/bin/
 	redis-server:redis-server redis-sentinel:redis-sentinel haproxy:haproxy prometheus:prometheus \
 	amtool:prometheus-alertmanager prometheus-postgres-exporter:prometheus-postgres-exporter \
 	prometheus-redis-exporter:prometheus-redis-exporter
+# Debian packages that build Fluent Bit for the log-pipeline test (no registry ships its binary).
+FLUENT_BIT_BUILD_DEPS := cmake flex bison npm libonig-dev libssl-dev
 deps:
-	@missing=$$(for pair in $(ENGINES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done); \
+	@missing=$$(for pair in $(ENGINES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done; \
+		for p in $(FLUENT_BIT_BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+.cache/fluent-bit/1.8.15/fluent-bit: tests/engines/fluentbit.py $(VENV)/.test
+	$(PY) -m tests.engines.fluentbit
+
 plan: $(VENV)/.runtime
 	$(PY) -m tools.plan $(STACK) $(ARGS)
 
-test: deps $(VENV)/.test .venv-checkov/.installed .venv-langgraph-api/.installed
+test: deps $(VENV)/.test .cache/fluent-bit/1.8.15/fluent-bit .venv-checkov/.installed .venv-langgraph-api/.installed
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: $(VENV)/.runtime

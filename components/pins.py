@@ -91,6 +91,7 @@ IMAGES: dict[str, Image] = {
     # The Elastic Stack version ECK runs: the tag goes into the Elasticsearch/Kibana resources' spec.version.
     "elasticsearch": Image("docker.elastic.co/elasticsearch/elasticsearch", "9.4.3"),
     "kibana": Image("docker.elastic.co/kibana/kibana", "9.4.3"),
+    "curl": Image("curlimages/curl", "8.20.0"),
 }
 
 BUNDLES: dict[str, Bundle] = {
