@@ -41,7 +41,7 @@ def _show(key: str, value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """The stack config is invalid; `problems` holds (key, value, message) triples."""
 
     def __init__(self, problems: list[tuple[str, Any, str]]):

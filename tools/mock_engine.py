@@ -1,19 +1,27 @@
 """Run a Pulumi program in-process under a mock engine that records every registration.
 
 The program is the real `__main__.py`; the engine is Pulumi's own unit-test mock monitor,
-subclassed to keep each `RegisterResource` request: type token, name, parent and the inputs
-exactly as serialized for the engine (camelCase, secrets marked), with secrets masked.
+subclassed to keep what the real engine decides on: each `RegisterResource` request's type token,
+name, parent, URN (computed as the engine does), options (protect, dependencies, provider,
+deleteBeforeReplace, ignoreChanges, aliases, retainOnDelete) and inputs exactly as serialized
+for the engine (camelCase, secrets masked). Reads of existing objects are kept apart: they
+change nothing. Invokes the program needs get realistic answers (see `_INVOKES`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import json
+import re
 import runpy
 import sys
+import threading
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import pulumi
 from google.protobuf import json_format
@@ -22,24 +30,57 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 SECRET = "[secret]"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+EXAMPLE_ACCOUNT_ID = "123456789012"
+"""AWS's documentation account id: what getCallerIdentity answers when the stack names none."""
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Resource:
+    """One registration, as the engine would see it."""
+
     type: str
     name: str
     parent: str | None
     inputs: dict[str, Any]
-    # What policies see besides the inputs (not part of the JSON plan).
     urn: str = ""
     protect: bool = False
     dependencies: tuple[str, ...] = ()
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per input, the URNs it depends on (policies see them; not part of the JSON plan)."""
+    provider: str | None = None
+    """URN of the provider that manages it (the default provider's when none is given)."""
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """URNs it was known by before, including those inherited from its parent's aliases."""
+    retain_on_delete: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+        return {"type": self.type, "name": self.name, "parent": self.parent, "urn": self.urn,
+                "protect": self.protect, "retainOnDelete": self.retain_on_delete,
+                "deleteBeforeReplace": self.delete_before_replace, "ignoreChanges": list(self.ignore_changes),
+                "aliases": list(self.aliases), "provider": self.provider,
+                "dependencies": sorted(self.dependencies), "inputs": self.inputs}
+
+
+@dataclass(frozen=True)
+class Read:
+    """An existing object the program reads (`opts.id`): the engine looks it up, never changes it."""
+
+    type: str
+    name: str
+    parent: str | None
+    urn: str
+    id: str
+    provider: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "parent": self.parent, "urn": self.urn, "id": self.id,
+                "provider": self.provider}
 
 
 @dataclass
@@ -47,6 +88,7 @@ class Plan:
     stack: str
     resources: list[Resource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    reads: list[Read] = field(default_factory=list)
 
     def of_type(self, token: str) -> list[Resource]:
         return [r for r in self.resources if r.type == token]
@@ -66,7 +108,8 @@ class Plan:
         return found[0]
 
     def as_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "resources": [r.as_json() for r in self.resources], "outputs": self.outputs}
+        return {"stack": self.stack, "resources": [r.as_json() for r in self.resources],
+                "reads": [r.as_json() for r in self.reads], "outputs": self.outputs}
 
 
 def clean(value: Any, secret: bool = False) -> Any:
@@ -86,42 +129,353 @@ def clean(value: Any, secret: bool = False) -> Any:
     return value
 
 
-class _EchoMocks(pulumi.runtime.Mocks):
-    """A created resource's state is its inputs; its id is its name."""
+# --- URNs, as the engine builds them -------------------------------------------------------------
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        return f"{args.name}-id", args.inputs
+def make_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """A child's type is qualified by its parent's qualified type, except under the root stack."""
+    qualified = type_
+    if parent_urn:
+        parent_type = parent_urn.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
+
+def _urn_name(urn: str) -> str:
+    return urn.split("::", 3)[3]
+
+
+def _urn_type(urn: str) -> str:
+    return urn.split("::")[2].split("$")[-1]
+
+
+def _urn_stack_project(urn: str) -> tuple[str, str]:
+    stack, project = urn.removeprefix("urn:pulumi:").split("::")[:2]
+    return stack, project
 
 
 def _parent_name(urn: str) -> str | None:
-    """Name in a parent URN (urn:pulumi:stack::project::type::name); None for the stack itself."""
+    """Name in a parent URN; None for the stack itself."""
     if not urn:
         return None
-    parts = urn.split("::")
-    return None if parts[2].split("$")[-1] == "pulumi:pulumi:Stack" else parts[-1]
+    return None if _urn_type(urn) == ROOT_STACK_TYPE else _urn_name(urn)
+
+
+# --- what the mock "provider" answers ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Aws:
+    """The account and region the stack's AWS provider would talk to."""
+
+    account_id: str
+    region: str
+
+    @classmethod
+    def from_config(cls, project: str, config: dict[str, str]) -> _Aws:
+        try:
+            section = json.loads(config.get(f"{project}:aws") or "{}")
+        except ValueError:  # the program refuses it; the mock only needs defaults
+            section = {}
+        section = section if isinstance(section, dict) else {}
+        region = config.get("aws:region") or section.get("region") or "us-east-1"
+        return cls(str(section.get("account_id") or EXAMPLE_ACCOUNT_ID), str(region))
+
+
+def _partition(region: str) -> dict[str, str]:
+    name, suffix = ("aws-cn", "amazonaws.com.cn") if region.startswith("cn-") else \
+        ("aws-us-gov", "amazonaws.com") if region.startswith("us-gov-") else ("aws", "amazonaws.com")
+    return {"id": name, "partition": name, "dnsSuffix": suffix,
+            "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}
+
+
+_REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-2": "US West (Oregon)",
+                 "eu-west-1": "Europe (Ireland)", "eu-central-1": "Europe (Frankfurt)"}
+_COMPASS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "central": "c",
+            "north": "n", "south": "s", "east": "e", "west": "w"}
+
+
+def _get_region(args: dict, aws: _Aws) -> dict:
+    region = args.get("region") or args.get("name") or aws.region
+    return {"id": region, "name": region, "region": region, "description": _REGION_NAMES.get(region, region),
+            "endpoint": f"ec2.{region}.{_partition(region)['dnsSuffix']}"}
+
+
+def _get_partition(args: dict, aws: _Aws) -> dict:
+    return _partition(aws.region)
+
+
+def _get_caller_identity(args: dict, aws: _Aws) -> dict:
+    # CI plans under an assumed role; the role and session names are examples.
+    partition = _partition(aws.region)["partition"]
+    return {"id": aws.account_id, "accountId": aws.account_id, "userId": "AROAEXAMPLEPLANROLE01:offline-plan",
+            "arn": f"arn:{partition}:sts::{aws.account_id}:assumed-role/offline-plan/offline-plan"}
+
+
+def _get_availability_zones(args: dict, aws: _Aws) -> dict:
+    region = args.get("region") or aws.region
+    parts = region.split("-")
+    zone_prefix = parts[0] + "".join(_COMPASS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
+    zones = [(f"{region}{letter}", f"{zone_prefix}-az{n}") for n, letter in enumerate("abc", 1)]
+    zones = [(name, zone_id) for name, zone_id in zones
+             if name not in (args.get("excludeNames") or ()) and zone_id not in (args.get("excludeZoneIds") or ())]
+    echoed = {k: args[k] for k in ("allAvailabilityZones", "excludeNames", "excludeZoneIds", "filters", "state")
+              if args.get(k) is not None}
+    return {**echoed, "id": region, "region": region, "groupNames": [region],
+            "names": [name for name, _ in zones], "zoneIds": [zone_id for _, zone_id in zones]}
+
+
+def _policy_strings(values: list[str]) -> str | list[str]:
+    """A set of strings as the provider writes it: one as a string, more in reverse order."""
+    unique = sorted(set(values), reverse=True)
+    return unique[0] if len(unique) == 1 else unique
+
+
+def _with_variables(value: Any) -> Any:
+    # `&{aws:username}` is how a policy variable is written without Terraform interpolating it.
+    if isinstance(value, list):
+        return [v.replace("&{", "${") for v in value]
+    return value.replace("&{", "${")
+
+
+def _principals(blocks: list[dict]) -> Any:
+    if len(blocks) == 1 and blocks[0].get("type") == "*" and set(blocks[0].get("identifiers") or ()) == {"*"}:
+        return "*"
+    merged: dict[str, Any] = {}
+    for block in blocks:
+        ids = _with_variables(_policy_strings(block.get("identifiers") or []))
+        before = merged.get(block["type"])
+        if before is None:
+            merged[block["type"]] = ids
+        else:
+            merged[block["type"]] = ([before] if isinstance(before, str) else before) + \
+                                    ([ids] if isinstance(ids, str) else ids)
+    return {k: merged[k] for k in sorted(merged)}
+
+
+def _conditions(blocks: list[dict]) -> dict:
+    merged: dict[str, dict[str, list[str]]] = {}
+    for block in blocks:
+        merged.setdefault(block["test"], {}).setdefault(block["variable"], []).extend(
+            _with_variables(list(block.get("values") or [])))
+    return {test: {var: values[0] if len(values) == 1 else values for var, values in sorted(merged[test].items())}
+            for test in sorted(merged)}
+
+
+def _statement(args: dict) -> dict:
+    """One `statements` entry of getPolicyDocument as an IAM policy statement."""
+    out: dict[str, Any] = {}
+    if args.get("sid"):
+        out["Sid"] = args["sid"]
+    out["Effect"] = args.get("effect") or "Allow"
+    for arg, key, render in (("actions", "Action", _policy_strings), ("notActions", "NotAction", _policy_strings),
+                             ("resources", "Resource", lambda v: _with_variables(_policy_strings(v))),
+                             ("notResources", "NotResource", lambda v: _with_variables(_policy_strings(v))),
+                             ("principals", "Principal", _principals), ("notPrincipals", "NotPrincipal", _principals),
+                             ("conditions", "Condition", _conditions)):
+        if args.get(arg):
+            out[key] = render(args[arg])
+    return out
+
+
+def _merge_statements(into: dict, statements: list[dict]) -> None:
+    """Later statements replace earlier ones with the same Sid; the rest are appended."""
+    for statement in statements:
+        sid = statement.get("Sid")
+        same = [i for i, s in enumerate(into["Statement"]) if sid and s.get("Sid") == sid]
+        if same:
+            into["Statement"][same[0]] = statement
+        else:
+            into["Statement"].append(statement)
+
+
+def _merge_document(into: dict, document: dict) -> None:
+    if document.get("Id"):
+        into["Id"] = document["Id"]
+    if document.get("Version", "") > into.get("Version", ""):
+        into["Version"] = document["Version"]
+    statements = document.get("Statement") or []
+    _merge_statements(into, statements if isinstance(statements, list) else [statements])
+
+
+def _go_json(value: Any, indent: int | None) -> str:
+    """JSON as Go's encoding/json writes it: UTF-8, with <, >, & and line separators escaped."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, separators=None if indent else (",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def _get_policy_document(args: dict, aws: _Aws) -> dict:
+    """Source documents, then the statements, then override documents, merged by Sid; rendered
+    indented (`json`) and compact (`minifiedJson`); the id is the CRC-32 of `json`."""
+    merged: dict[str, Any] = {"Version": "", "Statement": []}
+    for source in args.get("sourcePolicyDocuments") or []:
+        _merge_document(merged, json.loads(source))
+    own: dict[str, Any] = {"Version": args.get("version") or "2012-10-17", "Statement": []}
+    if args.get("policyId"):
+        own["Id"] = args["policyId"]
+    own["Statement"] = [_statement(s) for s in args.get("statements") or []]
+    _merge_document(merged, own)
+    for override in args.get("overridePolicyDocuments") or []:
+        _merge_document(merged, json.loads(override))
+    document = {"Version": merged["Version"], **({"Id": merged["Id"]} if merged.get("Id") else {})}
+    if merged["Statement"]:
+        document["Statement"] = merged["Statement"]
+    rendered = _go_json(document, indent=2)
+    echoed = {k: v for k, v in args.items() if v is not None}
+    return {**echoed, "version": own["Version"], "id": str(zlib.crc32(rendered.encode())), "json": rendered,
+            "minifiedJson": _go_json(document, indent=None)}
+
+
+_INVOKES: dict[str, Callable[[dict, _Aws], dict]] = {
+    "aws:iam/getPolicyDocument:getPolicyDocument": _get_policy_document,
+    "aws:index/getCallerIdentity:getCallerIdentity": _get_caller_identity,
+    "aws:index/getRegion:getRegion": _get_region,
+    "aws:index/getPartition:getPartition": _get_partition,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _get_availability_zones,
+}
+
+
+def _load_balancer_hostname(namespace: str, name: str, region: str) -> str:
+    """An NLB hostname as the AWS Load Balancer Controller's names look (k8s-<ns>-<name>-<hash>)."""
+    digest = "".join(f"{zlib.crc32(f'{salt}/{namespace}/{name}'.encode()):08x}" for salt in "abcd")
+    return f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{region}.amazonaws.com"
+
+
+def _kube_status(type_: str, obj: dict, aws: _Aws) -> dict:
+    """What the cluster fills in that the program may read: a LoadBalancer Service's address."""
+    if type_ == "kubernetes:core/v1:Service" and (obj.get("spec") or {}).get("type") == "LoadBalancer":
+        meta = obj.get("metadata") or {}
+        hostname = _load_balancer_hostname(meta.get("namespace") or "default", meta.get("name") or "", aws.region)
+        return {"status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+    return {}
+
+
+def _read_kube_object(type_: str, object_id: str, aws: _Aws) -> dict:
+    """The live object behind `namespace/name`. Offline there is no cluster: objects that
+    programs read are the ones charts create to expose them, so a Service reads as a LoadBalancer."""
+    group_version, kind = type_.split(":")[1:]
+    namespace, _, name = object_id.rpartition("/")
+    obj: dict[str, Any] = {"apiVersion": group_version.removeprefix("core/"), "kind": kind,
+                           "metadata": {"name": name, **({"namespace": namespace} if namespace else {})}}
+    if type_ == "kubernetes:core/v1:Service":
+        obj["spec"] = {"type": "LoadBalancer"}
+    return {**obj, **_kube_status(type_, obj, aws)}
+
+
+class _PlanMocks(pulumi.runtime.Mocks):
+    """A created resource's state is its inputs plus what the cluster fills in; its id is its name."""
+
+    def __init__(self, aws: _Aws):
+        self.aws = aws
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.resource_id:  # a read or an import: the object exists already
+            kube = args.typ.startswith("kubernetes:")
+            return args.resource_id, _read_kube_object(args.typ, args.resource_id, self.aws) if kube else args.inputs
+        return f"{args.name}-id", {**args.inputs, **_kube_status(args.typ, args.inputs, self.aws)}
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        answer = _INVOKES.get(args.token)
+        return answer(args.args, self.aws) if answer else {}
+
+
+# --- the recording monitor ----------------------------------------------------------------------
+
+def _on_own_loop(call: Callable[[], T]) -> T:
+    """Run a monitor call with an event loop of its own, closed afterwards.
+
+    The SDK calls the monitor on asyncio's executor threads, and MockMonitor creates an event loop
+    on each thread it runs on (for its _sync_await) and never closes it. When the garbage collector
+    reaches such a loop only at interpreter exit, after the sockets it holds are closed, asyncio
+    prints `Exception ignored in BaseEventLoop.__del__ ... Invalid file descriptor: -1`. A loop
+    per call, closed here, leaves none to collect."""
+    if threading.current_thread() is threading.main_thread():
+        return call()  # the main thread's loop is the program's own: never replace it
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return call()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 class _RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, record: list[Resource]):
-        super().__init__(_EchoMocks())
-        self.record = record
+    def __init__(self, mocks_: _PlanMocks, record: list[Resource], reads: list[Read]):
+        super().__init__(mocks_)
+        self.record, self.reads = record, reads
+        self._aliases_by_urn: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return make_urn(settings.get_stack(), settings.get_project(), parent, type_, name)
+
+    def _aliases(self, request, urn: str) -> tuple[str, ...]:
+        stack, project = settings.get_stack(), settings.get_project()
+        own = []
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                own.append(alias.urn)
+                continue
+            spec = alias.spec
+            # An empty parentUrn (the SDK sends one when the alias names no parent) means "same parent".
+            parent = "" if spec.noParent else spec.parentUrn or request.parent
+            own.append(make_urn(spec.stack or stack, spec.project or project, parent, spec.type or request.type,
+                                spec.name or request.name))
+        # As the engine does for alias specs: each alias of the parent implies one for the child,
+        # its name re-prefixed when it was derived from the parent's name.
+        inherited = []
+        parent_name, parent_aliases = self._aliases_by_urn.get(request.parent, ("", ()))
+        for parent_alias in parent_aliases:
+            for child in (urn, *own):
+                name = _urn_name(child)
+                if name.startswith(parent_name):
+                    name = _urn_name(parent_alias) + name[len(parent_name):]
+                inherited.append(make_urn(*_urn_stack_project(parent_alias), parent_alias, _urn_type(child), name))
+        return tuple(dict.fromkeys(a for a in (*own, *inherited) if a != urn))
+
+    def _provider(self, request, custom: bool) -> str | None:
+        """The provider the engine uses: the one given, else the package's default provider."""
+        if request.provider:
+            return request.provider.rsplit("::", 1)[0]  # a reference is `urn::id`
+        if not custom or request.type.startswith("pulumi:providers:"):
+            return None
+        version = re.sub(r"[.+-]", "_", request.version)
+        package = request.type.split(":")[0]
+        return make_urn(settings.get_stack(), settings.get_project(), "", f"pulumi:providers:{package}",
+                        f"default_{version}" if version else "default")
 
     def RegisterResource(self, request):
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != ROOT_STACK_TYPE:
+            urn = self.make_urn(request.parent, request.type, request.name)
+            aliases = self._aliases(request, urn)
+            self._aliases_by_urn[urn] = (request.name, aliases)
             self.record.append(Resource(
                 type=request.type,
                 name=request.name,
                 parent=_parent_name(request.parent),
                 inputs=clean(json_format.MessageToDict(request.object)),
-                urn=self.make_urn(request.parent, request.type, request.name),
+                urn=urn,
                 protect=bool(request.protect),
                 dependencies=tuple(request.dependencies),
                 property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                provider=self._provider(request, request.custom),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=tuple(request.ignoreChanges),
+                aliases=aliases,
+                retain_on_delete=bool(request.retainOnDelete),
             ))
-        return super().RegisterResource(request)
+        return _on_own_loop(functools.partial(super().RegisterResource, request))
+
+    def ReadResource(self, request):
+        self.reads.append(Read(type=request.type, name=request.name, parent=_parent_name(request.parent),
+                               urn=self.make_urn(request.parent, request.type, request.name), id=request.id,
+                               provider=self._provider(request, True)))
+        return _on_own_loop(functools.partial(super().ReadResource, request))
+
+    def Invoke(self, request):
+        return _on_own_loop(functools.partial(super().Invoke, request))
 
 
 def run_program(program_dir: Path, project: str, stack: str, config: dict[str, str],
@@ -132,13 +486,14 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
     program raises (a config error must leave it empty).
     """
     record = [] if record is None else record
-    # A loop of its own, closed afterwards: one left open is torn down at interpreter exit,
-    # after the sockets it watches, and asyncio then prints a traceback.
+    # A loop of its own, closed afterwards; its executor's threads (the monitor calls ran on them)
+    # are joined first, so no thread of a run outlives it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys), record)
     finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
 
@@ -147,8 +502,10 @@ def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], se
          record: list[Resource]) -> Plan:
     pulumi.runtime.set_all_config(dict(config), secret_keys)
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(_EchoMocks(), project=project, stack=stack, preview=False,
-                             monitor=_RecordingMonitor(record))
+    reads: list[Read] = []
+    engine_mocks = _PlanMocks(_Aws.from_config(project, config))
+    pulumi.runtime.set_mocks(engine_mocks, project=project, stack=stack, preview=False,
+                             monitor=_RecordingMonitor(engine_mocks, record, reads))
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
     main = str(program_dir / "__main__.py")
@@ -158,4 +515,5 @@ def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], se
     values = clean(json_format.MessageToDict(exported)) if exported is not None else {}
     outputs = {key: values.get(key) for key in root.outputs}
     # Registration order depends on asyncio scheduling; names are hierarchical, so sort by them.
-    return Plan(stack=stack, resources=sorted(record, key=lambda r: (r.name, r.type)), outputs=outputs)
+    return Plan(stack=stack, resources=sorted(record, key=lambda r: (r.name, r.type)), outputs=outputs,
+                reads=sorted(reads, key=lambda r: (r.name, r.type)))

@@ -1,6 +1,7 @@
 """Offline plan: run the real program under a recording mock engine, no CLI or cloud needed.
 
-    python -m tools.plan STACK [--config-file PATH] [--json] [--out DIR] [--policy [--policy-config PATH]]
+    python -m tools.plan STACK [--config-file PATH] [--program-dir DIR] [--json] [--out DIR]
+                               [--policy [--policy-config PATH]]
     python -m tools.plan diff BASE.json HEAD.json [--markdown]
 
 Exit codes: 0 done, 1 a mandatory policy is violated, 2 invalid config or input.
@@ -12,23 +13,35 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
+from .stack_file import StackFileError, load_stack_file, read_document
 
-from stackconfig import PROJECT, ConfigError
-
-from .mock_engine import Plan, run_program
-from .plan_render import render_tree, write_manifests
-from .stack_file import load_stack_file
+if TYPE_CHECKING:
+    from .mock_engine import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Pulumi SDK and the program are imported only once the stack file has been read, so a bad
+# stack file is refused in the time the interpreter takes to start.
+
+
+def project_name(program_dir: Path) -> str:
+    """The project's name, from its Pulumi.yaml as the engine reads it."""
+    path = program_dir / "Pulumi.yaml"
+    name = read_document(path, "").get("name")
+    if not isinstance(name, str) or not name:
+        raise StackFileError(f"{path}: `name` must be the project's name")
+    return name
 
 
 def build_plan(stack: str, config_file: Path | None = None, program_dir: Path = ROOT) -> Plan:
-    """Plan `stack` from its stack file (or `config_file`); raises ConfigError on bad config."""
-    path = config_file or program_dir / f"Pulumi.{stack}.yaml"
-    config, secret_keys = load_stack_file(path, PROJECT)
-    return run_program(program_dir, PROJECT, stack, config, secret_keys)
+    """Plan `stack` from its stack file (or `config_file`); raises the program's ConfigError on
+    bad config, StackFileError (a ValueError) on a stack file that cannot be read."""
+    project = project_name(program_dir)
+    config, secret_keys = load_stack_file(config_file or program_dir / f"Pulumi.{stack}.yaml", project)
+    from .mock_engine import run_program
+
+    return run_program(program_dir, project, stack, config, secret_keys)
 
 
 def check_policies(plan: Plan, policy_config: Path | None) -> tuple[str, bool]:
@@ -65,16 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--config-file", type=Path, help="stack file to use instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--program-dir", type=Path, metavar="DIR",
+                        help="the Pulumi program to plan (default: this checkout); CI plans a PR's base with the "
+                             "head's tool so both plans come from the same engine")
     parser.add_argument("--json", action="store_true", help="print the plan as one JSON document")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write every Kubernetes object as YAML, one file per component")
     parser.add_argument("--policy", action="store_true", help="evaluate the policy pack (report on stderr with --json)")
     parser.add_argument("--policy-config", type=Path, metavar="PATH", help="policy config instead of policy/config.<stack>.json")
     args = parser.parse_args(argv)
+    # Passed only when given: build_plan(stack, config_file) stays the plain form callers substitute.
+    elsewhere = {"program_dir": args.program_dir.resolve()} if args.program_dir else {}
     try:
-        plan = build_plan(args.stack, args.config_file)
-    except (ConfigError, OSError, ValueError, yaml.YAMLError) as error:
+        plan = build_plan(args.stack, args.config_file, **elsewhere)
+    except (OSError, ValueError) as error:  # the program's ConfigError is a ValueError
         print(error, file=sys.stderr)
         return 2
+    from .plan_render import render_tree, write_manifests
+
     if args.out:
         for path in write_manifests(plan, args.out):
             print(f"wrote {path}", file=sys.stderr)

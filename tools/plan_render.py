@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
-from .mock_engine import Plan, Resource
+if TYPE_CHECKING:
+    from .mock_engine import Plan, Resource
 
 # Types that carry a Kubernetes object in their inputs (not Helm releases, files or providers).
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "pulumi:providers:")
@@ -149,6 +150,16 @@ def facts(resource: Resource) -> list[str]:
     return render(resource) if render else []
 
 
+def _options(resource: Resource) -> str:
+    """The options that change what the engine does, as a suffix; empty when none is set."""
+    options = [label for label, on in (("protected", resource.protect),
+                                       ("retained on delete", resource.retain_on_delete),
+                                       ("delete before replace", resource.delete_before_replace)) if on]
+    if resource.ignore_changes:
+        options.append(f"ignores changes to {', '.join(resource.ignore_changes)}")
+    return f"  ({'; '.join(options)})" if options else ""
+
+
 def render_tree(plan: Plan) -> str:
     children: dict[str | None, list[Resource]] = defaultdict(list)
     for resource in plan.resources:
@@ -161,11 +172,14 @@ def render_tree(plan: Plan) -> str:
     def walk(parent: str | None, depth: int) -> None:
         for resource in children.get(parent, []):
             pad = "  " * depth
-            lines.append(f"{pad}- {resource.name}  [{resource.type}]")
+            lines.append(f"{pad}- {resource.name}  [{resource.type}]{_options(resource)}")
             lines.extend(f"{pad}    {fact}" for fact in facts(resource))
             walk(resource.name, depth + 1)
 
     walk(None, 0)
+    if plan.reads:
+        lines.append("Reads (existing objects, looked up and never changed):")
+        lines.extend(f"  - {read.name}  [{read.type}] {read.id}" for read in plan.reads)
     lines.append("Outputs:")
     lines.extend(f"  {key}: {json.dumps(value)}" for key, value in plan.outputs.items())
     return "\n".join(lines)

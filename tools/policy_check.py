@@ -58,7 +58,8 @@ def _settings(name: str, config: dict[str, Any]) -> tuple[EnforcementLevel, dict
 def _policy_resources(plan: Plan) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     for r in plan.resources:
-        opts = PolicyResourceOptions(protect=r.protect, ignore_changes=[], delete_before_replace=None, aliases=[],
+        opts = PolicyResourceOptions(protect=r.protect, ignore_changes=list(r.ignore_changes),
+                                     delete_before_replace=r.delete_before_replace, aliases=list(r.aliases),
                                      custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[])
         by_urn[r.urn] = PolicyResource(r.type, r.inputs, r.urn, r.name, opts, None, None, [], {})
     names = {r.name: r.urn for r in plan.resources}

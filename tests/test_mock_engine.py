@@ -1,0 +1,264 @@
+"""The recording mock engine: URNs and options as the engine decides on them, aliases resolved,
+realistic invoke answers through the real `pulumi_aws` functions, `KubeObject` status, aliases and
+reads, and no event loop or thread left behind by a run."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import textwrap
+import threading
+import warnings
+import zlib
+from pathlib import Path
+
+from tools.mock_engine import EXAMPLE_ACCOUNT_ID, Plan, run_program
+from tools.plan import build_plan
+
+STACK_PREFIX = "urn:pulumi:dev::proj::"
+
+
+def _run(tmp_path: Path, source: str, config: dict[str, str] | None = None) -> Plan:
+    program = tmp_path / "program"
+    program.mkdir(exist_ok=True)
+    (program / "__main__.py").write_text(textwrap.dedent(source))
+    return run_program(program, "proj", "dev", config or {})
+
+
+CONFIG_MAP = 'lambda name: {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1"}}'
+
+
+def test_urns_carry_the_parent_type_chain_but_not_the_root_stack(tmp_path):
+    plan = _run(tmp_path, f"""
+        import pulumi
+        from components.kube import KubeObject
+        cm = {CONFIG_MAP}
+        KubeObject("top", cm("top"))
+        outer = pulumi.ComponentResource("test:index:Outer", "outer")
+        inner = pulumi.ComponentResource("test:index:Inner", "outer-inner", None, pulumi.ResourceOptions(parent=outer))
+        KubeObject("outer-cm", cm("cm"), pulumi.ResourceOptions(parent=inner))
+    """)
+    urns = {r.name: r.urn for r in plan.resources}
+    assert urns["top"] == STACK_PREFIX + "kubernetes:core/v1:ConfigMap::top"
+    assert urns["outer"] == STACK_PREFIX + "test:index:Outer::outer"
+    assert urns["outer-cm"] == STACK_PREFIX + "test:index:Outer$test:index:Inner$kubernetes:core/v1:ConfigMap::outer-cm"
+    assert plan.one("kubernetes:core/v1:ConfigMap", "outer-cm").parent == "outer-inner"
+
+
+def test_options_the_engine_acts_on_are_recorded(tmp_path):
+    plan = _run(tmp_path, f"""
+        import pulumi
+        import pulumi_kubernetes as k8s
+        from components.kube import KubeObject
+        cm = {CONFIG_MAP}
+        cluster = k8s.Provider("cluster", context="kind-dev")
+        first = KubeObject("first", cm("first"))
+        KubeObject("second", cm("second"), pulumi.ResourceOptions(
+            provider=cluster, protect=True, retain_on_delete=True, delete_before_replace=True,
+            ignore_changes=["data", "metadata.annotations"], depends_on=[first]))
+    """)
+    first, second = (plan.one("kubernetes:core/v1:ConfigMap", name) for name in ("first", "second"))
+    assert (second.protect, second.retain_on_delete, second.delete_before_replace) == (True, True, True)
+    assert (first.protect, first.retain_on_delete, first.delete_before_replace) == (False, False, False)
+    assert second.ignore_changes == ("data", "metadata.annotations") and first.ignore_changes == ()
+    assert second.provider == STACK_PREFIX + "pulumi:providers:kubernetes::cluster"
+    assert first.provider.startswith(STACK_PREFIX + "pulumi:providers:kubernetes::default_4_")
+    assert second.dependencies == (first.urn,)
+    assert json.loads(json.dumps(second.as_json()))["retainOnDelete"] is True
+
+
+def test_aliases_are_resolved_to_urns_including_those_a_parent_passes_on(tmp_path):
+    plan = _run(tmp_path, f"""
+        import pulumi
+        from components.kube import KubeObject
+        cm = {CONFIG_MAP}
+        app = pulumi.ComponentResource("test:index:App", "app-v2", None,
+                                       pulumi.ResourceOptions(aliases=[pulumi.Alias(name="app")]))
+        KubeObject("app-v2-config", cm("c"), pulumi.ResourceOptions(parent=app))
+        KubeObject("renamed", cm("r"), pulumi.ResourceOptions(parent=app, aliases=[pulumi.Alias(name="before")]))
+        KubeObject("moved-in", cm("m"), pulumi.ResourceOptions(parent=app, aliases=[pulumi.Alias(parent=None)]))
+    """)
+    aliases = {r.name: r.aliases for r in plan.resources}
+    chain = STACK_PREFIX + "test:index:App$kubernetes:core/v1:ConfigMap::"
+    assert aliases["app-v2"] == (STACK_PREFIX + "test:index:App::app",)
+    # The parent's old name re-prefixes a child named after it, as the engine derives it.
+    assert aliases["app-v2-config"] == (chain + "app-config",)
+    # A URN holds the parent's type, not its name: the parent's rename leaves this one's URN as it was.
+    assert aliases["renamed"] == (chain + "before",)
+    assert aliases["moved-in"][0] == STACK_PREFIX + "kubernetes:core/v1:ConfigMap::moved-in"
+
+
+def test_kube_object_aliases_a_moved_api_version_and_keeps_status_out_of_the_inputs(tmp_path):
+    plan = _run(tmp_path, """
+        import pulumi
+        from components.kube import KubeObject
+        KubeObject("upstream", {"apiVersion": "configuration.konghq.com/v1", "kind": "KongUpstreamPolicy",
+                                "metadata": {"name": "app"}, "spec": {}},
+                   pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-upstream")]))
+    """)
+    upstream = plan.one("kubernetes:configuration.konghq.com/v1:KongUpstreamPolicy")
+    old = STACK_PREFIX + "kubernetes:configuration.konghq.com/v1beta1:KongUpstreamPolicy::"
+    assert {old + "upstream", old + "old-upstream"} <= set(upstream.aliases)
+    assert set(upstream.inputs) == {"apiVersion", "kind", "metadata", "spec"}
+
+
+def test_load_balancer_status_and_reads_of_existing_objects(tmp_path):
+    plan = _run(tmp_path, """
+        import pulumi
+        from components.kube import KubeObject, load_balancer_address
+        def service(name, kind):
+            return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "edge"},
+                    "spec": {"type": kind, "ports": [{"port": 80}]}}
+        lb = KubeObject("lb", service("proxy", "LoadBalancer"))
+        internal = KubeObject("internal", service("api", "ClusterIP"))
+        read = KubeObject.get("kong-proxy", "v1", "Service", "kong/kong-gateway-proxy")
+        pulumi.export("created", load_balancer_address(lb))
+        pulumi.export("internal", load_balancer_address(internal))
+        pulumi.export("read", load_balancer_address(read))
+        pulumi.export("read_metadata", read.metadata)
+    """, {"aws:region": "eu-west-1"})
+    assert plan.outputs["created"].endswith(".elb.eu-west-1.amazonaws.com")
+    assert plan.outputs["created"].startswith("k8s-edge-proxy-")
+    assert plan.outputs["internal"] is None
+    assert plan.outputs["read"].startswith("k8s-kong-kong-gat") and plan.outputs["read"] != plan.outputs["created"]
+    assert plan.outputs["read_metadata"] == {"name": "kong-gateway-proxy", "namespace": "kong"}
+    assert [r.name for r in plan.resources] == ["internal", "lb"], "a read is not a managed resource"
+    (read,) = plan.reads
+    assert (read.type, read.id, read.urn) == ("kubernetes:core/v1:Service", "kong/kong-gateway-proxy",
+                                              STACK_PREFIX + "kubernetes:core/v1:Service::kong-proxy")
+    assert plan.as_json()["reads"] == [read.as_json()]
+
+
+INVOKES = """
+    import pulumi
+    import pulumi_aws as aws
+    me = aws.get_caller_identity()
+    region = aws.get_region()
+    partition = aws.get_partition()
+    zones = aws.get_availability_zones(exclude_names=[f"{region.region}b"], state="available")
+    pulumi.export("identity", {"account": me.account_id, "arn": me.arn, "id": me.id, "user": me.user_id})
+    pulumi.export("region", {"region": region.region, "endpoint": region.endpoint})
+    pulumi.export("partition", {"partition": partition.partition, "dns_suffix": partition.dns_suffix,
+                                "reverse": partition.reverse_dns_prefix})
+    pulumi.export("zones", {"names": zones.names, "ids": zones.zone_ids, "groups": zones.group_names,
+                            "state": zones.state})
+"""
+
+
+def test_account_region_partition_and_zones_follow_the_stack_config(tmp_path):
+    plan = _run(tmp_path, INVOKES, {"proj:aws": json.dumps({"account_id": "210987654321", "region": "eu-west-1"})})
+    assert plan.outputs["identity"] == {
+        "account": "210987654321", "id": "210987654321", "user": "AROAEXAMPLEPLANROLE01:offline-plan",
+        "arn": "arn:aws:sts::210987654321:assumed-role/offline-plan/offline-plan"}
+    assert plan.outputs["region"] == {"region": "eu-west-1",
+                                      "endpoint": "ec2.eu-west-1.amazonaws.com"}
+    assert plan.outputs["partition"] == {"partition": "aws", "dns_suffix": "amazonaws.com", "reverse": "com.amazonaws"}
+    assert plan.outputs["zones"] == {"names": ["eu-west-1a", "eu-west-1c"], "ids": ["euw1-az1", "euw1-az3"],
+                                     "groups": ["eu-west-1"], "state": "available"}
+
+
+def test_without_aws_config_the_answers_are_the_documentation_examples(tmp_path):
+    plan = _run(tmp_path, INVOKES)
+    assert plan.outputs["identity"]["account"] == EXAMPLE_ACCOUNT_ID
+    assert plan.outputs["region"]["region"] == "us-east-1" and plan.outputs["zones"]["ids"][0] == "use1-az1"
+    china = _run(tmp_path, INVOKES, {"aws:region": "cn-north-1"})
+    assert china.outputs["partition"] == {"partition": "aws-cn", "dns_suffix": "amazonaws.com.cn",
+                                          "reverse": "cn.com.amazonaws"}
+    assert china.outputs["identity"]["arn"].startswith("arn:aws-cn:sts::")
+
+
+POLICY_DOCUMENT = """
+    import json
+    import pulumi
+    import pulumi_aws as aws
+    doc = aws.iam.get_policy_document(policy_id="checkpoints", statements=[
+        {"sid": "ReadWrite", "actions": ["s3:PutObject", "s3:GetObject", "s3:GetObject"],
+         "resources": ["arn:aws:s3:::b/&{aws:userid}/*", "arn:aws:s3:::b/shared&public/*"],
+         "principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::123456789012:role/a",
+                                                         "arn:aws:iam::123456789012:role/b"]},
+                        {"type": "Service", "identifiers": ["eks.amazonaws.com"]}],
+         "conditions": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]},
+                        {"test": "StringLike", "variable": "s3:prefix", "values": ["b/", "a/"]}]},
+        {"effect": "Deny", "actions": ["s3:*"], "resources": ["*"],
+         "principals": [{"type": "*", "identifiers": ["*"]}]},
+    ])
+    merged = aws.iam.get_policy_document(
+        statements=[{"sid": "ReadWrite", "actions": ["s3:GetObject"], "resources": ["*"]}],
+        override_policy_documents=[json.dumps({"Statement": [{"Sid": "ReadWrite", "Effect": "Deny",
+                                                              "Action": "s3:*", "Resource": "*"}]})])
+    pulumi.export("doc", {"json": doc.json, "minified": doc.minified_json, "id": doc.id, "version": doc.version})
+    pulumi.export("merged", json.loads(merged.json))
+"""
+
+EXPECTED_POLICY = """{
+  "Version": "2012-10-17",
+  "Id": "checkpoints",
+  "Statement": [
+    {
+      "Sid": "ReadWrite",
+      "Effect": "Allow",
+      "Action": [
+        "s3:PutObject",
+        "s3:GetObject"
+      ],
+      "Resource": [
+        "arn:aws:s3:::b/shared\\u0026public/*",
+        "arn:aws:s3:::b/${aws:userid}/*"
+      ],
+      "Principal": {
+        "AWS": [
+          "arn:aws:iam::123456789012:role/b",
+          "arn:aws:iam::123456789012:role/a"
+        ],
+        "Service": "eks.amazonaws.com"
+      },
+      "Condition": {
+        "Bool": {
+          "aws:SecureTransport": "true"
+        },
+        "StringLike": {
+          "s3:prefix": [
+            "b/",
+            "a/"
+          ]
+        }
+      }
+    },
+    {
+      "Effect": "Deny",
+      "Action": "s3:*",
+      "Resource": "*",
+      "Principal": "*"
+    }
+  ]
+}"""
+
+
+def test_policy_documents_render_as_the_provider_writes_them(tmp_path):
+    outputs = _run(tmp_path, POLICY_DOCUMENT).outputs
+    doc = outputs["doc"]
+    assert doc["json"] == EXPECTED_POLICY
+    # Go's encoding/json escapes &, < and > even in the compact form.
+    assert doc["minified"] == json.dumps(json.loads(EXPECTED_POLICY), separators=(",", ":")).replace("&", "\\u0026")
+    assert doc["id"] == str(zlib.crc32(EXPECTED_POLICY.encode())) and doc["version"] == "2012-10-17"
+    assert outputs["merged"] == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadWrite", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+
+
+def _unclosed_loops() -> set[int]:
+    gc.collect()
+    return {id(o) for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()}
+
+
+def test_a_run_leaves_no_event_loop_or_executor_thread_behind():
+    before = _unclosed_loops()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        build_plan("dev")
+        gc.collect()
+    # An unclosed loop is closed by the garbage collector with a ResourceWarning, or survives to
+    # interpreter exit and prints the `BaseEventLoop.__del__` traceback.
+    assert not [w for w in caught if "unclosed event loop" in str(w.message)]
+    assert _unclosed_loops() <= before
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("asyncio_")]
