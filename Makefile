@@ -15,7 +15,7 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.test: requirements-test.txt reference_app/requirements.txt $(VENV)/.runtime
+$(VENV)/.test: requirements-test.txt reference_app/requirements.txt requirements-ops.txt recovery/requirements.txt $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 

@@ -21,30 +21,34 @@ class LangGraphAppArgs:
     """Pod Security Standards version the namespace enforces (the cluster's minor, e.g. v1.31)."""
     role_arn: pulumi.Input[str] | None = None
     """IAM role of the ServiceAccount (IRSA), if any."""
+    extra_workloads: tuple[Workload, ...] = ()
+    """Other pods the app namespace runs (auto-recovery, the restore drill), for its quota."""
 
 
-def namespace_tier(spec: m.AppSpec, pod_security_version: str) -> Tier:
-    """The app namespace sized for every tier at its autoscaling maximum plus one surge pod."""
+def namespace_tier(spec: m.AppSpec, pod_security_version: str, extra: tuple[Workload, ...] = ()) -> Tier:
+    """The app namespace sized for every tier at its autoscaling maximum plus one surge pod (with a canary
+    rollout the API tier twice: primary and canary), and the other pods it runs."""
     workloads = tuple(
         Workload(tier.name, ComputeResources(tier.resources.cpu_request, tier.resources.memory_request,
                                              tier.resources.cpu_limit, tier.resources.memory_limit),
-                 max_pods=tier.sizing.hpa_max, max_surge=1)
+                 max_pods=tier.sizing.hpa_max * (2 if spec.canary and tier.role == "api" else 1), max_surge=1)
         for tier in spec.tiers)
-    return Tier(spec.namespace, spec.labels(), workloads, pod_security_version=pod_security_version)
+    return Tier(spec.namespace, spec.labels(), (*workloads, *extra), pod_security_version=pod_security_version)
 
 
 class LangGraphApp(pulumi.ComponentResource):
     """The app tier in its own namespace."""
 
     namespace: pulumi.Output[str]
-    service_name: pulumi.Output[str]
+    namespace_resource: pulumi.Resource
+    service_name: str
     secret_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: LangGraphAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("langgraph:platform:LangGraphApp", name, None, opts)
         spec = args.spec
 
-        ns = register_namespace(name, namespace_tier(spec, args.pod_security_version), self)
+        ns = register_namespace(name, namespace_tier(spec, args.pod_security_version, args.extra_workloads), self)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
         KubeObject(f"{name}-sa", m.service_account(spec, args.role_arn), in_ns)
         config_map = m.config_map(spec)
@@ -77,10 +81,13 @@ class LangGraphApp(pulumi.ComponentResource):
             netpol_name, aliases = named("netpol")
             KubeObject(netpol_name, m.network_policy(spec, tier), pulumi.ResourceOptions.merge(
                 in_ns, pulumi.ResourceOptions(aliases=aliases)))
-        service = KubeObject(f"{name}-service", m.service(spec), in_ns)
+        # With a canary rollout Flagger creates the apex Service (and the primary and canary ones).
+        if not spec.canary:
+            KubeObject(f"{name}-service", m.service(spec), in_ns)
 
+        self.namespace_resource = ns
         self.namespace = metadata_name(ns)
-        self.service_name = metadata_name(service)
+        self.service_name = spec.app.name
         self.secret_name = metadata_name(secret)
         self.register_outputs({
             "namespace": self.namespace,

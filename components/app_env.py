@@ -29,9 +29,6 @@ SECRET_ENV: dict[str, str] = {
 
 # Config secrets that go straight into the Secret, by environment variable.
 CONFIG_SECRET_ENV: dict[str, tuple[str, ...]] = {
-    "database_uri": ("DATABASE_URI", "POSTGRES_URI"),
-    "database_readonly_uri": ("DATABASE_READONLY_URI",),
-    "redis_uri": ("REDIS_URI",),
     "langgraph_license_key": ("LANGGRAPH_CLOUD_LICENSE_KEY",),
     "langsmith_api_key": ("LANGSMITH_API_KEY",),
 }

@@ -20,6 +20,7 @@ from . import netpol
 from .connections import Endpoint, egress_rules
 
 SERVICE_PORT = 80
+FLAGS_MOUNT = "/etc/langgraph/flags"
 PART_OF = "langgraph-platform"
 CONFIG_HASH_ANNOTATION = "langgraph-platform/config-hash"
 
@@ -54,6 +55,10 @@ class AppSpec:
     keda_trigger: dict | None = None
     """The queue-depth trigger of the workers' ScaledObject (KEDA)."""
     service_annotations: dict[str, str] = field(default_factory=dict)
+    flags_config_map: str | None = None
+    """ConfigMap whose key `disabled-graphs` lists graphs to refuse (auto-recovery writes it; the reference app reads it)."""
+    canary: bool = False
+    """Flagger runs the API's rollouts: it owns the apex Service (and the API pods' count doubles during analysis)."""
 
     @property
     def api(self) -> Tier:
@@ -136,6 +141,8 @@ def deployment(spec: AppSpec, tier: Tier, config_hash: object) -> dict:
             {"name": "N_JOBS_PER_WORKER", "value": str(tier.jobs_per_worker)},
             # The seed's name for the same knob, for apps instrumented like the seed's.
             {"name": "MAX_CONCURRENT_EXECUTIONS", "value": str(tier.jobs_per_worker)},
+            *([{"name": "DISABLED_GRAPHS_FILE", "value": f"{FLAGS_MOUNT}/disabled-graphs"}]
+              if spec.flags_config_map else []),
         ],
         "envFrom": [
             {"configMapRef": {"name": spec.config_map_name}},
@@ -160,7 +167,10 @@ def deployment(spec: AppSpec, tier: Tier, config_hash: object) -> dict:
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+                         # The whole ConfigMap, not a subPath: a subPath mount never sees updates.
+                         *([{"name": "flags", "mountPath": FLAGS_MOUNT, "readOnly": True}]
+                           if spec.flags_config_map else [])],
     }
     return {
         "apiVersion": "apps/v1",
@@ -188,7 +198,9 @@ def deployment(spec: AppSpec, tier: Tier, config_hash: object) -> dict:
                     },
                     "topologySpreadConstraints": _spread(spec, tier),
                     "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                                *([{"name": "flags", "configMap": {"name": spec.flags_config_map, "optional": True}}]
+                                  if spec.flags_config_map else [])],
                 },
             },
         },

@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 
 from . import edge_manifests as m
 from .helm import release
-from .kube import KubeObject
+from .kube import KubeObject, load_balancer_address
 from .namespace import register_namespace
 from .pins import BUNDLES, CHARTS
 
@@ -20,12 +20,15 @@ class EdgeArgs:
     """What to build (edge config and the app it fronts)."""
     app: pulumi.Resource
     """The app tier; routes, plugin and upstream policy live in its namespace."""
+    cert_manager: pulumi.Resource | None
+    """cert-manager, when the stack installs it (else the cluster runs it already)."""
 
 
 class Edge(pulumi.ComponentResource):
     """Gateway, routes and certificates in front of the app tier."""
 
     url: pulumi.Output[str]
+    load_balancer_hostname: pulumi.Output[str | None] | None
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("langgraph:platform:Edge", name, None, opts)
@@ -38,27 +41,19 @@ class Edge(pulumi.ComponentResource):
         kong_ready: list[pulumi.Resource] = [ns, KubeObject(f"{name}-kong-netpol", m.kong_network_policy(spec), in_ns)]
         if edge.tls.mode == "acme":
             KubeObject(f"{name}-acme-solver-netpol", m.acme_solver_network_policy(spec), in_ns)
-        controllers: list[pulumi.Resource] = []
+        controllers = [r for r in (args.cert_manager,) if r is not None]
         if edge.install_gateway_api_crds:
-            controllers.append(k8s.yaml.v2.ConfigFile(
-                f"{name}-gateway-api-crds",
-                file=BUNDLES["gateway-api-crds"].url,
-                opts=pulumi.ResourceOptions(parent=self),
-            ))
-        if edge.install_cert_manager:
-            # Our own namespace (Pod Security, default-deny, quota), not the release's create_namespace.
-            cert_manager_ns = register_namespace(f"{name}-cert-manager", m.cert_manager_tier(spec), self)
-            in_cert_manager_ns = pulumi.ResourceOptions(parent=self, depends_on=[cert_manager_ns])
-            policies = [KubeObject(f"{name}-{policy['metadata']['name']}-netpol", policy, in_cert_manager_ns)
-                        for policy in m.cert_manager_network_policies(spec)]
-            controllers.append(release(
-                f"{name}-cert-manager", CHARTS["cert-manager"], m.CERT_MANAGER_NAMESPACE, m.cert_manager_values(spec),
-                pulumi.ResourceOptions(parent=self, depends_on=[cert_manager_ns, *policies, *controllers]),
-            ))
-        controllers.append(release(
-            f"{name}-kong", CHARTS["kong"], edge.namespace, m.kong_values(spec),
-            pulumi.ResourceOptions(parent=self, depends_on=[*kong_ready, *controllers]),
-        ))
+            controllers.append(k8s.yaml.v2.ConfigFile(f"{name}-gateway-api-crds", file=BUNDLES["gateway-api-crds"].url,
+                                                      opts=pulumi.ResourceOptions(parent=self)))
+        kong = release(f"{name}-kong", CHARTS["kong"], edge.namespace, m.kong_values(spec),
+                       pulumi.ResourceOptions(parent=self, depends_on=[*kong_ready, *controllers]))
+        controllers.append(kong)
+        # The load balancer's DNS name, to point the host name at: read from the chart's proxy Service.
+        self.load_balancer_hostname = None
+        if edge.service_type == "LoadBalancer":
+            proxy = KubeObject.get(f"{name}-kong-proxy", "v1", "Service", f"{edge.namespace}/{m.KONG_PROXY_SERVICE}",
+                                   pulumi.ResourceOptions(parent=self, depends_on=[kong]))
+            self.load_balancer_hostname = load_balancer_address(proxy)
 
         after_controllers = pulumi.ResourceOptions(parent=self, depends_on=controllers)
         KubeObject(f"{name}-gateway-class", m.gateway_class(spec), after_controllers)
@@ -70,7 +65,8 @@ class Edge(pulumi.ComponentResource):
         KubeObject(f"{name}-rate-limit", m.rate_limit_plugin(spec), in_app)
         KubeObject(f"{name}-upstream-policy", m.upstream_policy(spec), in_app)
         KubeObject(f"{name}-https-redirect", m.redirect_route(spec), in_app)
-        KubeObject(f"{name}-route", m.app_route(spec), in_app)
+        if not spec.canary:
+            KubeObject(f"{name}-route", m.app_route(spec), in_app)
 
         self.url = pulumi.Output.from_input(f"https://{edge.hostname}")
         self.register_outputs({"url": self.url})

@@ -24,6 +24,7 @@ KONG_STATUS_PORT = 8100  # Kong's status listener; /status/ready answers once co
 KONG_NLB_HEALTH_PORT = 8101
 KONG_PROXY_PORT, KONG_PROXY_TLS_PORT = 8000, 8443  # the chart's proxy container ports
 KIC_METRICS_PORT = 10255  # the ingress controller's Prometheus metrics (container port cmetrics)
+KONG_PROXY_SERVICE = "kong-proxy"  # the chart's proxy Service for the release named kong
 KONG_POD_LABELS = {"app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong"}
 ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
@@ -66,6 +67,8 @@ class EdgeSpec:
     Kong believes (`trusted_ips`). The platform passes the VPC's CIDR."""
     pod_security_version: str = POD_SECURITY_VERSION
     api_server_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    canary: bool = False
+    """Flagger owns the app's HTTPRoute (weighted backends): the edge renders it for Flagger, not the cluster."""
     """Pod Security Standards version of the edge's namespaces (the cluster's minor, e.g. v1.31)."""
 
     @property

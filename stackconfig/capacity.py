@@ -118,8 +118,9 @@ def size_platform(*, rps: float, avg_seconds: float, peak_factor: float, safety_
                   floor: int, queue: bool, api_rps_per_instance: int, pool_per_pod: int, pg_accepted: int,
                   pg_accepted_by: str, redis_per_pod: int, redis_accepted: int, redis_accepted_by: str,
                   api_min: int | None = None, api_max: int | None = None,
-                  queue_min: int | None = None, queue_max: int | None = None) -> Sizing:
-    """Size the API tier (and the queue workers when `queue`), and the connection budgets."""
+                  queue_min: int | None = None, queue_max: int | None = None, canary: bool = False) -> Sizing:
+    """Size the API tier (and the queue workers when `queue`), and the connection budgets. With a canary
+    rollout the canary Deployment can reach the API tier's size beside the primary: counted twice."""
     concurrency = required_concurrency(rps, avg_seconds, peak_factor, safety_margin)
     jobs_formula = f"{rps:g} rps x {avg_seconds:g}s x peak {peak_factor:g} x (1 + {safety_margin:g})"
     if queue:
@@ -133,9 +134,10 @@ def size_platform(*, rps: float, avg_seconds: float, peak_factor: float, safety_
                         min_override=api_min, max_override=api_max)
         workers = None
     tiers = (api,) if workers is None else (api, workers)
+    pods = [(t.tier, t.hpa_max) for t in tiers] + ([("api canary", api.hpa_max)] if canary else [])
     return Sizing(
         api=api,
         queue=workers,
-        postgres=Budget("PostgreSQL", tuple((t.tier, t.hpa_max, pool_per_pod) for t in tiers), pg_accepted, pg_accepted_by),
-        redis=Budget("Redis", tuple((t.tier, t.hpa_max, redis_per_pod) for t in tiers), redis_accepted, redis_accepted_by),
+        postgres=Budget("PostgreSQL", tuple((tier, n, pool_per_pod) for tier, n in pods), pg_accepted, pg_accepted_by),
+        redis=Budget("Redis", tuple((tier, n, redis_per_pod) for tier, n in pods), redis_accepted, redis_accepted_by),
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .load import NOT_SHOWN, PROJECT, ConfigError, Settings, parse_raw, validate
-from .secrets import SECRET_KEYS
+from .load import MISSING, NOT_SHOWN, PROJECT, ConfigError, Settings, parse_raw, validate
+from .secrets import SECRET_KEYS, required_secrets
 
 # Config namespaces a stack may use: ours and the providers' own (aws:region, kubernetes:context, ...).
 KNOWN_NAMESPACES = {PROJECT, "pulumi", "aws", "kubernetes", "postgresql", "random"}
@@ -41,6 +41,10 @@ def read_settings() -> tuple[Settings, dict[str, pulumi.Output[str]]]:
         raise ConfigError(problems)
     raw = {key: runtime_config.get_config(f"{PROJECT}:{key}") for key in keys - credentials}
     settings = validate(parse_raw(raw), pulumi.get_stack())
+    missing = [(key, MISSING, f"required because {why}; set it with `pulumi config set --secret {key} ...`")
+               for key, why in required_secrets(settings.config) if key not in credentials]
+    if missing:
+        raise ConfigError(missing)
     config = pulumi.Config(PROJECT)
     secrets = {key: config.require_secret(key) for key in sorted(credentials)}
     return settings, secrets

@@ -146,7 +146,7 @@ def size(config: StackConfig, knobs: ServerKnobs) -> Sizing:
         pg_accepted_by=config.postgres.accepted_connections_by, redis_per_pod=knobs.redis_max_connections,
         redis_accepted=config.redis.maxclients, redis_accepted_by="redis.maxclients",
         api_min=app.min_replicas, api_max=app.max_replicas, queue_min=app.queue.min_replicas,
-        queue_max=app.queue.max_replicas,
+        queue_max=app.queue.max_replicas, canary=app.rollout == "canary",
     )
 
 

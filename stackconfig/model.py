@@ -24,6 +24,7 @@ from .sections.kubernetes import KubernetesConfig
 from .sections.logging import LoggingConfig
 from .sections.monitoring import MonitoringConfig
 from .sections.postgres import PostgresConfig
+from .sections.operations import OperationsConfig
 from .sections.redis import RedisConfig
 from .sections.tracing import TracingConfig
 from .types import FieldProblem, Section
@@ -37,7 +38,8 @@ FloorKey = Annotated[str, Field(pattern=r"^[a-z_]{1,40}\.[a-z_]{1,40}$")]
 
 # Namespaces of components we install from pinned charts into fixed namespaces.
 FIXED_NAMESPACES = {"cert-manager": "cert-manager", "keda": "keda", "cnpg-system": "cnpg-system",
-                    "elastic-system": "elastic-system"}
+                    "elastic-system": "elastic-system", "logging-agents": "logging-agents",
+                    "monitoring-nodes": "monitoring-nodes", "flagger": "flagger"}
 
 
 class StackConfig(Section):
@@ -65,6 +67,8 @@ class StackConfig(Section):
     """Logs."""
     tracing: TracingConfig
     """Traces."""
+    operations: OperationsConfig
+    """Auto-recovery and the restore drill."""
     lowered_floors: dict[FloorKey, Reason] = {}
     """Prod safety floors this stack runs below, each with the reason the plan prints (see "Safety floors" in the README)."""
 
@@ -84,8 +88,10 @@ class StackConfig(Section):
         return users
 
     def in_cluster_data_tier(self) -> bool:
+        """Whether the data namespace exists: something of the data tier runs in the cluster (the checkpoint
+        retention job does even when PostgreSQL is RDS)."""
         return (self.postgres.engine == "cloudnative-pg" or self.redis.engine == "sentinel"
-                or self.checkpoints.backend == "seaweedfs")
+                or self.checkpoints.backend == "seaweedfs" or self.postgres.retention.enabled)
 
     def namespaces(self) -> list[tuple[str, str]]:
         """(config key, namespace) of every namespace the stack creates."""
@@ -102,6 +108,9 @@ class StackConfig(Section):
             (self.postgres.engine == "cloudnative-pg" and self.postgres.install_operator,
              "postgres.install_operator", FIXED_NAMESPACES["cnpg-system"]),
             (self.logging.enabled, "logging.enabled", FIXED_NAMESPACES["elastic-system"]),
+            (self.logging.enabled, "logging.enabled", FIXED_NAMESPACES["logging-agents"]),
+            (self.monitoring.enabled, "monitoring.enabled", FIXED_NAMESPACES["monitoring-nodes"]),
+            (self.app.rollout == "canary", "app.rollout", FIXED_NAMESPACES["flagger"]),
         ):
             if enabled:
                 found.append((key, name))

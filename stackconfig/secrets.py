@@ -12,12 +12,30 @@ import re
 from typing import Any
 
 SECRET_KEYS: dict[str, str] = {
-    "database_uri": "Read/write PostgreSQL URL given to the app as DATABASE_URI and POSTGRES_URI.",
-    "database_readonly_uri": "Read-only PostgreSQL URL given to the app as DATABASE_READONLY_URI.",
-    "redis_uri": "Redis URL of the current master given to the app as REDIS_URI.",
     "langgraph_license_key": "LangGraph Platform license key, given to the server as LANGGRAPH_CLOUD_LICENSE_KEY.",
     "langsmith_api_key": "LangSmith API key, given to the server as LANGSMITH_API_KEY (tracing, license check).",
+    "checkpoint_store_access_key_id": "Access key of the external S3-compatible store (checkpoints.backend external).",
+    "checkpoint_store_secret_access_key": "Secret key of the external S3-compatible store.",
+    "alerting_pager_key": "PagerDuty Events v2 routing key (monitoring.pager pagerduty).",
+    "alerting_pager_token": "Bearer token sent to monitoring.pager_webhook_url (monitoring.pager webhook; optional).",
+    "alerting_chat_url": "Slack incoming-webhook URL (monitoring.chat slack): it carries its own secret.",
+    "alerting_chat_token": "Bearer token sent to monitoring.chat_webhook_url (monitoring.chat webhook; optional).",
+    "alerting_deadman_token": "Bearer token sent to monitoring.deadman_url with the Watchdog heartbeat (optional).",
 }
+
+
+def required_secrets(config) -> list[tuple[str, str]]:
+    """(secret key, why) for every credential this stack's config needs."""
+    needed = []
+    if config.checkpoints.backend == "external":
+        needed += [(key, "checkpoints.backend is external") for key in
+                   ("checkpoint_store_access_key_id", "checkpoint_store_secret_access_key")]
+    if config.monitoring.enabled:
+        if config.monitoring.pager == "pagerduty":
+            needed.append(("alerting_pager_key", "monitoring.pager is pagerduty"))
+        if config.monitoring.chat == "slack":
+            needed.append(("alerting_chat_url", "monitoring.chat is slack"))
+    return needed
 
 _CREDENTIAL_NAME = re.compile(r"pass(word|wd)?|secret|token|credential|api_?key|private|auth|license|(^|_)key($|_)",
                               re.IGNORECASE)

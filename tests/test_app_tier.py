@@ -12,6 +12,11 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 
 
+def _app(plan, token):
+    """The app component's resources of `token` (other components have Deployments and ServiceAccounts too)."""
+    return [r for r in plan.of_type(token) if r.parent == f"langgraph-{plan.stack}-app"]
+
+
 def _deployment(plan, name="langgraph"):
     return plan.kube_object("Deployment", name).inputs
 
@@ -42,7 +47,7 @@ def test_prod_tiers_match_the_capacity_model(prod_plan):
 def test_dev_runs_one_tier_of_one_to_two_replicas(dev_plan):
     hpa = dev_plan.one(HPA).inputs["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 2)
-    assert [d.inputs["metadata"]["name"] for d in dev_plan.of_type(DEPLOYMENT)] == ["langgraph"]
+    assert [d.inputs["metadata"]["name"] for d in _app(dev_plan, DEPLOYMENT)] == ["langgraph"]
     assert _env(dev_plan)["N_JOBS_PER_WORKER"] == "50", "without workers the API pods run the jobs"
 
 
@@ -61,13 +66,13 @@ def test_hpa_targets_and_stabilization(plan):
 
 
 def test_rolling_update_never_drops_capacity(plan):
-    for deployment in plan.of_type(DEPLOYMENT):
+    for deployment in _app(plan, DEPLOYMENT):
         assert deployment.inputs["spec"]["strategy"] == {
             "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
 def test_restricted_security_context(plan):
-    for deployment in plan.of_type(DEPLOYMENT):
+    for deployment in _app(plan, DEPLOYMENT):
         pod = deployment.inputs["spec"]["template"]["spec"]
         sc = pod["containers"][0]["securityContext"]
         assert sc["runAsNonRoot"] is True and sc["runAsUser"] >= 1000
@@ -77,7 +82,8 @@ def test_restricted_security_context(plan):
         assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["automountServiceAccountToken"] is False
-    assert plan.one("kubernetes:core/v1:ServiceAccount").inputs["automountServiceAccountToken"] is False
+    [account] = _app(plan, "kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["automountServiceAccountToken"] is False
     labels = plan.kube_object("Namespace", "langgraph").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.31"
@@ -169,34 +175,36 @@ def test_a_config_change_rolls_the_pods(run_stack):
     def config_hash(plan):
         return _deployment(plan)["spec"]["template"]["metadata"]["annotations"]["langgraph-platform/config-hash"]
 
-    base = config_hash(run_stack("dev"))
-    assert len(base) == 32
-    assert config_hash(run_stack("dev", {"app": {"tuning": {"node_timeout_seconds": 301}}})) != base
-    assert config_hash(run_stack("dev")) == base, "stable when nothing changed"
-    # With connection secrets the digest covers them too, so the engine keeps it secret.
-    assert config_hash(run_stack("dev", secrets={"redis_uri": "redis://r:6379/0"})) == "[secret]"
+    # The digest covers the connection Secret's values, so the engine keeps it secret in the plan.
+    assert config_hash(run_stack("dev")) == "[secret]"
     from components.app_manifests import content_hash
-    assert content_hash({"A": "1"}, {"S": "x"}) != content_hash({"A": "1"}, {"S": "y"})
+    assert len(content_hash({"A": "1"}, {"S": "x"})) == 32
+    assert content_hash({"A": "1"}, {"S": "x"}) != content_hash({"A": "2"}, {"S": "x"}), "a ConfigMap change rolls"
+    assert content_hash({"A": "1"}, {"S": "x"}) != content_hash({"A": "1"}, {"S": "y"}), "a Secret change rolls"
+    assert content_hash({"A": "1"}, {"S": "x"}) == content_hash({"A": "1"}, {"S": "x"}), "stable otherwise"
 
 
-def test_connection_strings_are_masked_secrets(run_stack):
-    secrets = {"database_uri": "postgresql://app:hunter2@db/app", "redis_uri": "redis://:pw-redis@r:6379/0"}
-    plan = run_stack("dev", secrets=secrets)
-    secret = plan.one("kubernetes:core/v1:Secret").inputs
-    assert secret["stringData"] == {"DATABASE_URI": "[secret]", "POSTGRES_URI": "[secret]", "REDIS_URI": "[secret]"}
+def test_the_connection_secret_carries_the_data_tier_masked(run_stack):
+    plan = run_stack("dev", secrets={"langsmith_api_key": "lsv2-hunter2"})
+    secret = plan.kube_object("Secret", "langgraph-connections").inputs
+    assert secret["stringData"] == dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DATABASE_READONLY_URI",
+                                                  "DATABASE_URI", "LANGSMITH_API_KEY", "POSTGRES_URI", "REDIS_URI"),
+                                                 "[secret]")
     assert plan.outputs["database_url"] == "[secret]" and plan.outputs["redis_url"] == "[secret]"
-    dumped = repr(plan.as_json())
-    assert "hunter2" not in dumped and "pw-redis" not in dumped
+    assert "hunter2" not in repr(plan.as_json())
     env_from = _container(plan)["envFrom"]
     assert {"secretRef": {"name": "langgraph-connections"}} in env_from
 
 
-def test_irsa_annotation_only_when_configured(dev_plan, run_stack):
-    assert dev_plan.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"].get("annotations", {}) == {}
+def test_irsa_annotation_only_when_configured(dev_plan, prod_plan, run_stack):
+    [account] = _app(dev_plan, "kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["metadata"].get("annotations", {}) == {}
     role = "arn:aws:iam::123456789012:role/langgraph-app"
-    plan = run_stack("dev", {"app": {"iam_role_arn": role}})
-    annotations = plan.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"]["annotations"]
-    assert annotations == {"eks.amazonaws.com/role-arn": role}
+    [account] = _app(run_stack("dev", {"app": {"iam_role_arn": role}}), "kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    # Prod's S3 store makes the app's IRSA role.
+    [account] = _app(prod_plan, "kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/langgraph-prod-checkpoints-app")
 
 
 def test_service_is_cluster_internal_and_health_checked(plan):

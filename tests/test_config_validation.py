@@ -61,10 +61,13 @@ REFUSED = {
     "acme without email": ("prod", _drop("edge.tls.acme_email"), "edge.tls.acme_email", "required with mode acme"),
     "acm without nlb": ("dev", _set("edge.tls", {"mode": "acm", "acm_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}), "edge.aws_nlb", "set aws_nlb true"),
     "unknown environment": ("dev", _set("environment", "staging"), "environment", "must be one of dev, prod"),
-    "connections beyond the pooler": ("prod", _set("app.queue.max_replicas", 20), "app.server.postgres_pool_max_size",
-                                      "api 6 pods x 50 + queue 20 pods x 50 = 1300 (accepted: 1000, postgres.pooler.max_client_connections) exceeds"),
-    "connections beyond postgres": ("prod", _set("postgres", {"pooler": {"enabled": False}}), "app.server.postgres_pool_max_size",
-                                    "= 900 (accepted: 190, postgres.max_connections - postgres.reserved_connections)"),
+    "connections beyond the pooler": ("dev", _set("app.max_replicas", 30), "app.server.postgres_pool_max_size",
+                                      "api 30 pods x 50 = 1500 (accepted: 1000, postgres.pooler.max_client_connections) exceeds"),
+    "connections beyond postgres": ("dev", _set("postgres", {"pooler": {"enabled": False}}), "app.server.postgres_pool_max_size",
+                                    "(accepted: 190, postgres.max_connections - postgres.reserved_connections)"),
+    "connections beyond rds proxy": ("prod", _set("app.queue.max_replicas", 20), "app.server.postgres_pool_max_size",
+                                     "api 6 pods x 50 + queue 20 pods x 50 = 1300 (accepted: 990, postgres.max_connections - "
+                                     "postgres.reserved_connections; RDS Proxy pins sessions"),
     "redis connections beyond maxclients": ("prod", _set("app.server", {"redis_max_connections": 1000}),
                                             "app.server.redis_max_connections", "= 18000 (accepted: 10000, redis.maxclients)"),
     "even sentinels": ("dev", _set("redis.sentinels", 4), "redis.sentinels", "odd number"),
@@ -105,10 +108,10 @@ def test_plan_cli_exits_2_naming_the_key(case, tmp_path, capsys):
 def test_plaintext_credential_is_refused_without_echoing_it():
     registered = []
     config = {f"{PROJECT}:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in stack_values("dev").items()}
-    config[f"{PROJECT}:database_uri"] = "postgresql://app:hunter2@db:5432/app"
+    config[f"{PROJECT}:langsmith_api_key"] = "lsv2-hunter2"
     with pytest.raises(ConfigError) as error:
         run_program(ROOT, PROJECT, "dev", config, [], registered)
-    assert f"{PROJECT}:database_uri" in str(error.value) and "--secret" in str(error.value)
+    assert f"{PROJECT}:langsmith_api_key" in str(error.value) and "--secret" in str(error.value)
     assert "hunter2" not in str(error.value)
     assert registered == []
 

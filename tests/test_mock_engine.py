@@ -13,7 +13,8 @@ import warnings
 import zlib
 from pathlib import Path
 
-from tools.mock_engine import EXAMPLE_ACCOUNT_ID, Plan, run_program
+from tools.mock_aws import EXAMPLE_ACCOUNT_ID
+from tools.mock_engine import Plan, run_program
 from tools.plan import build_plan
 
 STACK_PREFIX = "urn:pulumi:dev::proj::"

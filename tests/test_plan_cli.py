@@ -88,7 +88,7 @@ def test_a_valid_plan_writes_nothing_to_stderr_run_after_run(tmp_path):
     loop print, wherever it is collected, so each run shows a leak."""
     stack_file = tmp_path / "Pulumi.prod.yaml"
     stack_file.write_text((ROOT / "Pulumi.prod.yaml").read_text() + "".join(
-        f"  langgraph-platform:{key}:\n    secure: v1:AAAAfakeciphertext\n" for key in ("database_uri", "redis_uri")))
+        f"  langgraph-platform:{key}:\n    secure: v1:AAAAfakeciphertext\n" for key in ("langsmith_api_key",)))
     command = [sys.executable, "-W", "always::ResourceWarning", "-m", "tools.plan", "prod",
                "--config-file", str(stack_file)]
     runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -101,15 +101,16 @@ def test_a_valid_plan_writes_nothing_to_stderr_run_after_run(tmp_path):
 def test_secure_values_become_placeholders_and_stay_masked(tmp_path, capsys):
     stack_file = tmp_path / "Pulumi.dev.yaml"
     document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    document["config"]["langgraph-platform:database_uri"] = {"secure": "v1:AAAAciphertextAAAA"}
+    document["config"]["langgraph-platform:langsmith_api_key"] = {"secure": "v1:AAAAciphertextAAAA"}
     stack_file.write_text(yaml.safe_dump(document))
     config, secret_keys = load_stack_file(stack_file, "langgraph-platform")
-    assert config["langgraph-platform:database_uri"] == SECRET_PLACEHOLDER
-    assert secret_keys == ["langgraph-platform:database_uri"]
+    assert config["langgraph-platform:langsmith_api_key"] == SECRET_PLACEHOLDER
+    assert secret_keys == ["langgraph-platform:langsmith_api_key"]
     assert plan_cli.main(["dev", "--config-file", str(stack_file), "--json"]) == 0
     out = capsys.readouterr().out
     assert "ciphertext" not in out
-    assert json.loads(out)["outputs"]["database_url"] == "[secret]"
+    secret = next(r for r in json.loads(out)["resources"] if r["name"] == "langgraph-dev-app-connections")
+    assert secret["inputs"]["stringData"]["LANGSMITH_API_KEY"] == "[secret]"
 
 
 def test_out_writes_one_yaml_file_per_component(tmp_path):

@@ -33,7 +33,7 @@ def test_reference_documents_every_leaf_key():
     for key, field in leaves(StackConfig):
         assert f"| `{key}` |" in rendered, key
         assert field.description, f"{key} has no docstring"
-    assert "| `database_uri` |" in rendered
+    assert "| `langsmith_api_key` |" in rendered
 
 
 def test_ci_runs_the_readme_test_command():

@@ -65,8 +65,8 @@ def run(name: str, kills: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"new master": [], "endpoint": []}
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as directory:
         group = RedisGroup.build(spec, Path(directory))
-        group.start_servers_first()
         try:
+            group.start_servers_first()
             for round_ in range(1, kills + 1):
                 promoted, writable = one_kill(group, limit)
                 results["new master"].append(promoted)

@@ -5,7 +5,7 @@ subclassed to keep what the real engine decides on: each `RegisterResource` requ
 name, parent, URN (computed as the engine does), options (protect, dependencies, provider,
 deleteBeforeReplace, ignoreChanges, aliases, retainOnDelete) and inputs exactly as serialized
 for the engine (camelCase, secrets masked). Reads of existing objects are kept apart: they
-change nothing. Invokes the program needs get realistic answers (see `_INVOKES`).
+change nothing. Invokes the program needs get realistic answers (see `INVOKES`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import json
 import re
 import runpy
 import sys
@@ -29,10 +28,10 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from .mock_aws import INVOKES, Aws, created_state
+
 SECRET = "[secret]"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-EXAMPLE_ACCOUNT_ID = "123456789012"
-"""AWS's documentation account id: what getCallerIdentity answers when the stack names none."""
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
 T = TypeVar("T")
@@ -163,187 +162,13 @@ def _parent_name(urn: str) -> str | None:
 
 # --- what the mock "provider" answers ------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Aws:
-    """The account and region the stack's AWS provider would talk to."""
-
-    account_id: str
-    region: str
-
-    @classmethod
-    def from_config(cls, project: str, config: dict[str, str]) -> _Aws:
-        try:
-            section = json.loads(config.get(f"{project}:aws") or "{}")
-        except ValueError:  # the program refuses it; the mock only needs defaults
-            section = {}
-        section = section if isinstance(section, dict) else {}
-        region = config.get("aws:region") or section.get("region") or "us-east-1"
-        return cls(str(section.get("account_id") or EXAMPLE_ACCOUNT_ID), str(region))
-
-
-def _partition(region: str) -> dict[str, str]:
-    name, suffix = ("aws-cn", "amazonaws.com.cn") if region.startswith("cn-") else \
-        ("aws-us-gov", "amazonaws.com") if region.startswith("us-gov-") else ("aws", "amazonaws.com")
-    return {"id": name, "partition": name, "dnsSuffix": suffix,
-            "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}
-
-
-_REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-2": "US West (Oregon)",
-                 "eu-west-1": "Europe (Ireland)", "eu-central-1": "Europe (Frankfurt)"}
-_COMPASS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "central": "c",
-            "north": "n", "south": "s", "east": "e", "west": "w"}
-
-
-def _get_region(args: dict, aws: _Aws) -> dict:
-    region = args.get("region") or args.get("name") or aws.region
-    return {"id": region, "name": region, "region": region, "description": _REGION_NAMES.get(region, region),
-            "endpoint": f"ec2.{region}.{_partition(region)['dnsSuffix']}"}
-
-
-def _get_partition(args: dict, aws: _Aws) -> dict:
-    return _partition(aws.region)
-
-
-def _get_caller_identity(args: dict, aws: _Aws) -> dict:
-    # CI plans under an assumed role; the role and session names are examples.
-    partition = _partition(aws.region)["partition"]
-    return {"id": aws.account_id, "accountId": aws.account_id, "userId": "AROAEXAMPLEPLANROLE01:offline-plan",
-            "arn": f"arn:{partition}:sts::{aws.account_id}:assumed-role/offline-plan/offline-plan"}
-
-
-def _get_availability_zones(args: dict, aws: _Aws) -> dict:
-    region = args.get("region") or aws.region
-    parts = region.split("-")
-    zone_prefix = parts[0] + "".join(_COMPASS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
-    zones = [(f"{region}{letter}", f"{zone_prefix}-az{n}") for n, letter in enumerate("abc", 1)]
-    zones = [(name, zone_id) for name, zone_id in zones
-             if name not in (args.get("excludeNames") or ()) and zone_id not in (args.get("excludeZoneIds") or ())]
-    echoed = {k: args[k] for k in ("allAvailabilityZones", "excludeNames", "excludeZoneIds", "filters", "state")
-              if args.get(k) is not None}
-    return {**echoed, "id": region, "region": region, "groupNames": [region],
-            "names": [name for name, _ in zones], "zoneIds": [zone_id for _, zone_id in zones]}
-
-
-def _policy_strings(values: list[str]) -> str | list[str]:
-    """A set of strings as the provider writes it: one as a string, more in reverse order."""
-    unique = sorted(set(values), reverse=True)
-    return unique[0] if len(unique) == 1 else unique
-
-
-def _with_variables(value: Any) -> Any:
-    # `&{aws:username}` is how a policy variable is written without Terraform interpolating it.
-    if isinstance(value, list):
-        return [v.replace("&{", "${") for v in value]
-    return value.replace("&{", "${")
-
-
-def _principals(blocks: list[dict]) -> Any:
-    if len(blocks) == 1 and blocks[0].get("type") == "*" and set(blocks[0].get("identifiers") or ()) == {"*"}:
-        return "*"
-    merged: dict[str, Any] = {}
-    for block in blocks:
-        ids = _with_variables(_policy_strings(block.get("identifiers") or []))
-        before = merged.get(block["type"])
-        if before is None:
-            merged[block["type"]] = ids
-        else:
-            merged[block["type"]] = ([before] if isinstance(before, str) else before) + \
-                                    ([ids] if isinstance(ids, str) else ids)
-    return {k: merged[k] for k in sorted(merged)}
-
-
-def _conditions(blocks: list[dict]) -> dict:
-    merged: dict[str, dict[str, list[str]]] = {}
-    for block in blocks:
-        merged.setdefault(block["test"], {}).setdefault(block["variable"], []).extend(
-            _with_variables(list(block.get("values") or [])))
-    return {test: {var: values[0] if len(values) == 1 else values for var, values in sorted(merged[test].items())}
-            for test in sorted(merged)}
-
-
-def _statement(args: dict) -> dict:
-    """One `statements` entry of getPolicyDocument as an IAM policy statement."""
-    out: dict[str, Any] = {}
-    if args.get("sid"):
-        out["Sid"] = args["sid"]
-    out["Effect"] = args.get("effect") or "Allow"
-    for arg, key, render in (("actions", "Action", _policy_strings), ("notActions", "NotAction", _policy_strings),
-                             ("resources", "Resource", lambda v: _with_variables(_policy_strings(v))),
-                             ("notResources", "NotResource", lambda v: _with_variables(_policy_strings(v))),
-                             ("principals", "Principal", _principals), ("notPrincipals", "NotPrincipal", _principals),
-                             ("conditions", "Condition", _conditions)):
-        if args.get(arg):
-            out[key] = render(args[arg])
-    return out
-
-
-def _merge_statements(into: dict, statements: list[dict]) -> None:
-    """Later statements replace earlier ones with the same Sid; the rest are appended."""
-    for statement in statements:
-        sid = statement.get("Sid")
-        same = [i for i, s in enumerate(into["Statement"]) if sid and s.get("Sid") == sid]
-        if same:
-            into["Statement"][same[0]] = statement
-        else:
-            into["Statement"].append(statement)
-
-
-def _merge_document(into: dict, document: dict) -> None:
-    if document.get("Id"):
-        into["Id"] = document["Id"]
-    if document.get("Version", "") > into.get("Version", ""):
-        into["Version"] = document["Version"]
-    statements = document.get("Statement") or []
-    _merge_statements(into, statements if isinstance(statements, list) else [statements])
-
-
-def _go_json(value: Any, indent: int | None) -> str:
-    """JSON as Go's encoding/json writes it: UTF-8, with <, >, & and line separators escaped."""
-    text = json.dumps(value, indent=indent, ensure_ascii=False, separators=None if indent else (",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                         ("\u2029", "\\u2029")):
-        text = text.replace(char, escape)
-    return text
-
-
-def _get_policy_document(args: dict, aws: _Aws) -> dict:
-    """Source documents, then the statements, then override documents, merged by Sid; rendered
-    indented (`json`) and compact (`minifiedJson`); the id is the CRC-32 of `json`."""
-    merged: dict[str, Any] = {"Version": "", "Statement": []}
-    for source in args.get("sourcePolicyDocuments") or []:
-        _merge_document(merged, json.loads(source))
-    own: dict[str, Any] = {"Version": args.get("version") or "2012-10-17", "Statement": []}
-    if args.get("policyId"):
-        own["Id"] = args["policyId"]
-    own["Statement"] = [_statement(s) for s in args.get("statements") or []]
-    _merge_document(merged, own)
-    for override in args.get("overridePolicyDocuments") or []:
-        _merge_document(merged, json.loads(override))
-    document = {"Version": merged["Version"], **({"Id": merged["Id"]} if merged.get("Id") else {})}
-    if merged["Statement"]:
-        document["Statement"] = merged["Statement"]
-    rendered = _go_json(document, indent=2)
-    echoed = {k: v for k, v in args.items() if v is not None}
-    return {**echoed, "version": own["Version"], "id": str(zlib.crc32(rendered.encode())), "json": rendered,
-            "minifiedJson": _go_json(document, indent=None)}
-
-
-_INVOKES: dict[str, Callable[[dict, _Aws], dict]] = {
-    "aws:iam/getPolicyDocument:getPolicyDocument": _get_policy_document,
-    "aws:index/getCallerIdentity:getCallerIdentity": _get_caller_identity,
-    "aws:index/getRegion:getRegion": _get_region,
-    "aws:index/getPartition:getPartition": _get_partition,
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _get_availability_zones,
-}
-
-
 def _load_balancer_hostname(namespace: str, name: str, region: str) -> str:
     """An NLB hostname as the AWS Load Balancer Controller's names look (k8s-<ns>-<name>-<hash>)."""
     digest = "".join(f"{zlib.crc32(f'{salt}/{namespace}/{name}'.encode()):08x}" for salt in "abcd")
     return f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{region}.amazonaws.com"
 
 
-def _kube_status(type_: str, obj: dict, aws: _Aws) -> dict:
+def _kube_status(type_: str, obj: dict, aws: Aws) -> dict:
     """What the cluster fills in that the program may read: a LoadBalancer Service's address."""
     if type_ == "kubernetes:core/v1:Service" and (obj.get("spec") or {}).get("type") == "LoadBalancer":
         meta = obj.get("metadata") or {}
@@ -352,7 +177,7 @@ def _kube_status(type_: str, obj: dict, aws: _Aws) -> dict:
     return {}
 
 
-def _read_kube_object(type_: str, object_id: str, aws: _Aws) -> dict:
+def _read_kube_object(type_: str, object_id: str, aws: Aws) -> dict:
     """The live object behind `namespace/name`. Offline there is no cluster: objects that
     programs read are the ones charts create to expose them, so a Service reads as a LoadBalancer."""
     group_version, kind = type_.split(":")[1:]
@@ -367,17 +192,18 @@ def _read_kube_object(type_: str, object_id: str, aws: _Aws) -> dict:
 class _PlanMocks(pulumi.runtime.Mocks):
     """A created resource's state is its inputs plus what the cluster fills in; its id is its name."""
 
-    def __init__(self, aws: _Aws):
+    def __init__(self, aws: Aws):
         self.aws = aws
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         if args.resource_id:  # a read or an import: the object exists already
             kube = args.typ.startswith("kubernetes:")
             return args.resource_id, _read_kube_object(args.typ, args.resource_id, self.aws) if kube else args.inputs
-        return f"{args.name}-id", {**args.inputs, **_kube_status(args.typ, args.inputs, self.aws)}
+        return f"{args.name}-id", {**args.inputs, **_kube_status(args.typ, args.inputs, self.aws),
+                                   **created_state(args.typ, args.name, args.inputs, self.aws)}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        answer = _INVOKES.get(args.token)
+        answer = INVOKES.get(args.token)
         return answer(args.args, self.aws) if answer else {}
 
 
@@ -503,7 +329,7 @@ def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], se
     pulumi.runtime.set_all_config(dict(config), secret_keys)
     settings.ROOT.set(None)
     reads: list[Read] = []
-    engine_mocks = _PlanMocks(_Aws.from_config(project, config))
+    engine_mocks = _PlanMocks(Aws.from_config(project, config))
     pulumi.runtime.set_mocks(engine_mocks, project=project, stack=stack, preview=False,
                              monitor=_RecordingMonitor(engine_mocks, record, reads))
     if str(program_dir) not in sys.path:

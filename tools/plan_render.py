@@ -21,13 +21,21 @@ def is_kube_object(resource: Resource) -> bool:
             and "kind" in resource.inputs)
 
 
+def _probe(probe: dict) -> str:
+    if "httpGet" in probe:
+        return probe["httpGet"].get("path", "/")
+    if "exec" in probe:
+        return "exec:" + " ".join(probe["exec"].get("command", []))[-40:]
+    return next(iter(probe), "?")
+
+
 def _container_facts(spec: dict) -> list[str]:
     facts = []
     pod = spec.get("template", {}).get("spec", {})
     for container in pod.get("containers", []):
         res = container.get("resources", {})
         sc = container.get("securityContext", {})
-        probes = [f"{kind}={container[kind + 'Probe']['httpGet']['path']}"
+        probes = [f"{kind}={_probe(container[kind + 'Probe'])}"
                   for kind in ("startup", "readiness", "liveness") if kind + "Probe" in container]
         facts += [
             f"image {container.get('image')}",
@@ -169,14 +177,16 @@ def render_tree(plan: Plan) -> str:
     if "derivation" in capacity:
         lines.append(f"Capacity: {capacity['derivation']}")
 
-    def walk(parent: str | None, depth: int) -> None:
+    def walk(parent: str | None, depth: int, path: frozenset[str]) -> None:
         for resource in children.get(parent, []):
             pad = "  " * depth
             lines.append(f"{pad}- {resource.name}  [{resource.type}]{_options(resource)}")
             lines.extend(f"{pad}    {fact}" for fact in facts(resource))
-            walk(resource.name, depth + 1)
+            # Parents are named, not typed: a resource named like its component parent is not its own parent.
+            if resource.name not in path:
+                walk(resource.name, depth + 1, path | {resource.name})
 
-    walk(None, 0)
+    walk(None, 0, frozenset())
     if plan.reads:
         lines.append("Reads (existing objects, looked up and never changed):")
         lines.extend(f"  - {read.name}  [{read.type}] {read.id}" for read in plan.reads)

@@ -5,6 +5,6 @@ Each module names its top-level key (`KEY`), its model (`MODEL`), its defaults
 `cross_checks(config)`, which sees the whole validated stack and yields (key, value, message).
 """
 
-from . import app, aws, capacity, checkpoints, edge, kubernetes, logging, monitoring, postgres, redis, tracing
+from . import app, aws, capacity, checkpoints, edge, kubernetes, logging, monitoring, operations, postgres, redis, tracing
 
-SECTIONS = (kubernetes, aws, app, capacity, edge, postgres, redis, checkpoints, monitoring, logging, tracing)
+SECTIONS = (kubernetes, aws, app, capacity, edge, postgres, redis, checkpoints, monitoring, logging, tracing, operations)

@@ -180,6 +180,8 @@ class AppConfig(Section):
     """preStop sleep so the gateway drops the pod before it stops accepting requests."""
     termination_grace_seconds: Int(1, 86_400) = 60
     """Grace period for in-flight graph runs to finish after SIGTERM; must exceed pre_stop_seconds."""
+    rollout: Literal["rolling", "canary"] = "rolling"
+    """How a new image reaches the API pods: rolling update (maxSurge 1, maxUnavailable 0), or a Flagger canary analysed on the error-rate and P95 queries, rolled back on failure (needs monitoring)."""
     zone_spread: Literal["hard", "soft"]
     """hard: never schedule two more pods in one zone than in another (DoNotSchedule); soft: prefer it (dev clusters often have no zones)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -221,6 +223,8 @@ def cross_checks(config):
     if config.environment == "prod" and not image_is_pinned(config.app.image):
         yield ("app.image", config.app.image,
                "prod needs a pinned image: a tag other than latest (repo:1.4.2) or a digest (repo@sha256:...)")
+    if config.app.rollout == "canary" and not config.monitoring.enabled:
+        yield ("app.rollout", "canary", "the canary is analysed on Prometheus: enable monitoring, or roll out rolling")
     queue = config.app.queue
     if queue.enabled and queue.autoscaler == "keda" and not config.monitoring.enabled:
         yield ("app.queue.autoscaler", "keda", "scales on the server's queue-depth metric, which needs "

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..types import FieldProblem, HttpsUrl, Int, Quantity, Section
+from ..types import FieldProblem, HttpsUrl, Int, Quantity, RoutableCidr, Section
 
 KEY = "checkpoints"
 
@@ -16,8 +16,8 @@ class CheckpointsConfig(Section):
     """s3: an S3 bucket (SSE-KMS, versioning, TLS-only, IRSA; needs the AWS ids); seaweedfs: SeaweedFS's S3 gateway in the cluster (MinIO's community edition is unmaintained); external: an S3-compatible endpoint you run (MinIO/AIStor, Ceph RGW), credentials from config secrets."""
     bucket_name: str = Field("langgraph-checkpoints", pattern=r"^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$")
     """Bucket name prefix (S3 appends the stack name and account for uniqueness)."""
-    kms_key_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]{1,256}$")
-    """KMS key for SSE-KMS; unset creates a dedicated key with rotation."""
+    kms_key_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,256}$")
+    """KMS key (its key ARN, not an alias: IAM policies name keys by ARN) for SSE-KMS; unset creates a dedicated key with rotation."""
     noncurrent_version_days: Int(1, 3650) = 30
     """Days old object versions are kept (S3 lifecycle)."""
     abort_incomplete_upload_days: Int(1, 365) = 7
@@ -30,6 +30,8 @@ class CheckpointsConfig(Section):
     """S3 API endpoint of the external store (required with backend external)."""
     external_region: str = Field("us-east-1", pattern=r"^[a-z0-9-]{2,32}$")
     """Region name the external store expects in signatures."""
+    external_cidr: RoutableCidr | None = None
+    """Network of the external store, for the clients' egress (derived when the endpoint's host is an address)."""
 
     @model_validator(mode="after")
     def _external(self) -> CheckpointsConfig:

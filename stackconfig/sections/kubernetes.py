@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..types import Cidr, DnsLabel, Section
+from ..types import Cidr, DnsLabel, Int, Section
 
 KEY = "kubernetes"
 
@@ -19,6 +19,8 @@ class KubernetesConfig(Section):
     """Minor version of the cluster: pins the Pod Security Standards version our namespaces enforce."""
     api_server_cidrs: tuple[Cidr, ...] = Field(("0.0.0.0/0",), min_length=1)
     """Where the API server is: the controllers (Kong's, cert-manager, KEDA, CloudNativePG) may reach it on 443 and 6443, and it may reach their webhooks. Narrow it to the API server's addresses where known (on EKS, the cluster's VPC CIDR). Never empty (an empty NetworkPolicy peer list admits everything)."""
+    max_nodes: Int(1, 5000) = 100
+    """Most nodes the cluster runs: DaemonSets (Fluent Bit, node-exporter) run a pod on each, and their namespaces' quotas are sized for this many."""
     namespace: DnsLabel = "langgraph"
     """Namespace of the app tier (created by the program)."""
     data_namespace: DnsLabel = "langgraph-data"

@@ -29,7 +29,7 @@ class RedisConfig(Section):
     engine: Literal["sentinel", "elasticache"] = "sentinel"
     """sentinel: Valkey with Sentinel in the cluster, behind an HAProxy master endpoint; elasticache: AWS ElastiCache for Valkey (needs the AWS ids)."""
     image: Image = IMAGES["valkey"].ref
-    """Server image of the in-cluster tier (Valkey 8.1, BSD-licensed, a drop-in LangGraph documents; Redis 8 is AGPL/RSAL/SSPL)."""
+    """Server image of the in-cluster tier: pinned Valkey 8.1 (BSD-licensed, a drop-in LangGraph documents; Redis 8 is AGPL/RSAL/SSPL). Override only with a pinned tag or digest; the start-up scripts run valkey-* or redis-* binaries, whichever the image has."""
     replicas: Int(1, 5)
     """Replicas of the master (prod floor: 2)."""
     sentinels: Int(3, 7) = 3
@@ -41,9 +41,9 @@ class RedisConfig(Section):
     failover_timeout_milliseconds: Int(1000, 3_600_000) = 10000
     """Sentinel failover-timeout (Bitnami's chart uses 180000)."""
     memory_limit: Quantity
-    """Memory limit of each server container; maxmemory is derived from it (maxmemory_percent)."""
-    maxmemory_percent: Int(10, 95) = 80
-    """maxmemory as a share of memory_limit: the rest is head-room for replication buffers and fork copy-on-write (seed: 2gb of 2.5Gi)."""
+    """Memory of each server container (request = limit); maxmemory is 70 % of it, the rest is head-room for fragmentation, replica and client buffers and a save's copy-on-write (seed: 2gb -> 3Gi)."""
+    require_separate_nodes: bool
+    """Hard pod anti-affinity: never two Redis pods (or two Sentinels) on one node (prod); soft in dev, so one node schedules everything."""
     maxmemory_policy: Literal["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "volatile-ttl"] = "allkeys-lru"
     """Eviction policy (seed: allkeys-lru)."""
     save: tuple[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,6} [1-9][0-9]{0,9}$")], ...] = ("900 1", "300 10", "60 10000")
@@ -69,6 +69,6 @@ class RedisConfig(Section):
 
 MODEL = RedisConfig
 DEFAULTS: dict[str, dict] = {
-    "dev": {"replicas": 1, "memory_limit": "640Mi", "storage_size": "1Gi"},
-    "prod": {"replicas": 2, "memory_limit": "2560Mi", "storage_size": "8Gi"},
+    "dev": {"replicas": 1, "memory_limit": "1Gi", "storage_size": "1Gi", "require_separate_nodes": False},
+    "prod": {"replicas": 2, "memory_limit": "3Gi", "storage_size": "8Gi", "require_separate_nodes": True},
 }

@@ -1,0 +1,1 @@
+"""Redis (Valkey) with Sentinel behind an HAProxy master endpoint: config renderers, start-up scripts, manifests."""
