@@ -242,7 +242,8 @@ class LangGraphPlatform(pulumi.ComponentResource):
             else [{"ipBlock": {"cidr": config.aws.vpc_cidr}}],
             api_server_cidrs=config.kubernetes.api_server_cidrs,
             https_cidrs=() if cnpg_engine else (config.aws.vpc_cidr,),
-            name=f"{config.app.name}-restore-drill", schedule=config.operations.restore_drill_schedule)
+            name=f"{config.app.name}-restore-drill", schedule=config.operations.restore_drill_schedule,
+            image_pull_policy=config.app.image_pull_policy)
 
     def _delivery_spec(self) -> DeliverySpec:
         config = self.settings.config
@@ -424,7 +425,8 @@ class LangGraphPlatform(pulumi.ComponentResource):
                 retention_days=config.logging.retention_days, api_server_cidrs=config.kubernetes.api_server_cidrs,
                 monitoring_namespace=config.monitoring.namespace,
                 tracing_namespace=config.tracing.namespace if on_elasticsearch else None,
-                namespace=config.logging.namespace, max_nodes=config.kubernetes.max_nodes), opts=self.children,
+                namespace=config.logging.namespace, max_nodes=config.kubernetes.max_nodes,
+                image_pull_policy=config.app.image_pull_policy), opts=self.children,
                 pod_security_version=self.pod_security_version)
         if config.tracing.enabled:
             self.tracing_spec = TracingSpec(

@@ -212,7 +212,8 @@ def _step_problems(step: dict[str, Any], p95_bound: float, max_error_rate: float
     return problems
 
 
-def capacity_inputs(steps: Sequence[dict[str, Any]], knee: dict[str, Any], settings: BenchSettings) -> dict[str, Any] | None:
+def capacity_inputs(steps: Sequence[dict[str, Any]], knee: dict[str, Any],
+                    settings: BenchSettings) -> dict[str, Any] | None:
     """The stack file's capacity inputs the knee implies, and the HPA range for `target_rps`."""
     # Imported here: the config package is not needed for --help or a failed run.
     from stackconfig.capacity import instances_needed, required_concurrency
@@ -244,6 +245,7 @@ def verdict(knee: dict[str, Any]) -> Status:
 
 def build_report(settings: BenchSettings, app_url: str, steps: list[dict[str, Any]], started: datetime,
                  finished: datetime) -> dict[str, Any]:
+    """The whole result: target, profile, machine, steps, knee, capacity inputs, verdict."""
     knee = find_knee(steps, settings.degradation, settings.max_error_rate)
     status = verdict(knee)
     return {
@@ -266,6 +268,10 @@ def build_report(settings: BenchSettings, app_url: str, steps: list[dict[str, An
 
 
 # --- driving the app ---------------------------------------------------------------------------
+
+class BenchError(RuntimeError):
+    """The benchmark could not run at all (the app unreachable or unhealthy)."""
+
 
 def _outcome(response: httpx.Response) -> str:
     if not response.is_success:
@@ -352,10 +358,6 @@ async def _measure(settings: BenchSettings, app_url: str, progress: Progress) ->
     return results
 
 
-class BenchError(RuntimeError):
-    """The benchmark could not run at all (the app unreachable or unhealthy)."""
-
-
 # --- output --------------------------------------------------------------------------------------
 
 def stack_file_lines(capacity: dict[str, Any]) -> list[str]:
@@ -395,7 +397,8 @@ def render(console: Console, report: dict[str, Any]) -> None:
             console.print(line, markup=False, highlight=False)
         hpa = capacity["hpa"]
         if hpa:
-            console.print(f"at {hpa['target_rps']:g} rps (peak x{hpa['peak_factor']:g}, margin {hpa['safety_margin']:g}, "
+            console.print(f"at {hpa['target_rps']:g} rps (peak x{hpa['peak_factor']:g}, "
+                          f"margin {hpa['safety_margin']:g}, "
                           f"floor {hpa['min_instances']}): required concurrency {hpa['required_concurrency']:g}, "
                           f"{hpa['instances']} instances, HPA {hpa['hpa_min']}..{hpa['hpa_max']}")
         else:

@@ -211,7 +211,8 @@ def graph_structure(spec: str) -> dict[str, Any]:
                     if parameter.default is parameter.empty and parameter.kind not in (parameter.VAR_POSITIONAL,
                                                                                       parameter.VAR_KEYWORD)]
         if required:
-            raise ValueError(f"--graph {spec!r}: a factory must take no arguments, this one needs {', '.join(required)}")
+            raise ValueError(f"--graph {spec!r}: a factory must take no arguments, "
+                             f"this one needs {', '.join(required)}")
         target = target()
     if hasattr(target, "compile") and not hasattr(target, "get_graph"):
         target = target.compile()
@@ -225,6 +226,11 @@ def graph_structure(spec: str) -> dict[str, Any]:
 
 
 # --- the report (pure) --------------------------------------------------------------------------
+
+def _depth(namespace: str) -> int:
+    """How deep a subgraph namespace is nested: 0 for the root graph."""
+    return namespace.count(":") + 1 if namespace else 0
+
 
 def _qualified(namespace: str, node: str) -> str:
     return f"{namespace}:{node}" if namespace else node
@@ -282,20 +288,17 @@ def execution_trace(records: Sequence[Record]) -> list[dict[str, Any]]:
                                 "seconds": _seconds(parent.ts, record.ts) if same_run else None,
                                 **({} if same_run else {"note": "step spans two runs: not timed"})})
         for task_id, writes in record.tasks().items():
-            channels = {write.channel for write in writes}
-            node = writes[0].task
+            # A task that failed or stopped at an interrupt made no checkpoint: it started at this one.
+            unfinished = {"namespace": record.namespace, "step": record.step + 1, "checkpoint_id": record.checkpoint_id,
+                          "run": None, "kind": "node", "node": writes[0].task, "started": record.ts,
+                          "finished": None, "seconds": None, "task_id": task_id}
             failed = [write for write in writes if write.channel == ERROR]
             if failed:
                 kind, message = _error(failed[0].value)
-                entries.append({"namespace": record.namespace, "step": record.step + 1, "checkpoint_id": record.checkpoint_id,
-                                "run": None, "kind": "node", "node": node, "status": "error", "started": record.ts,
-                                "finished": None, "seconds": None, "error": {"type": kind, "message": message},
-                                "task_id": task_id})
-            if INTERRUPT in channels:
-                entries.append({"namespace": record.namespace, "step": record.step + 1, "checkpoint_id": record.checkpoint_id,
-                                "run": None, "kind": "node", "node": node, "status": "interrupted",
-                                "started": record.ts, "finished": None, "seconds": None, "task_id": task_id})
-    entries.sort(key=lambda entry: (entry["started"] or entry["finished"], entry["namespace"].count(":"),
+                entries.append({**unfinished, "status": "error", "error": {"type": kind, "message": message}})
+            if any(write.channel == INTERRUPT for write in writes):
+                entries.append({**unfinished, "status": "interrupted"})
+    entries.sort(key=lambda entry: (entry["started"] or entry["finished"], _depth(entry["namespace"]),
                                     entry["node"] or ""))
     return entries
 
@@ -336,12 +339,12 @@ def interrupts(records: Sequence[Record]) -> list[dict[str, Any]]:
                     entry = {"node": write.task, "namespace": record.namespace, "step": record.step + 1,
                              "checkpoint_id": record.checkpoint_id, "at": record.ts, "interrupt_id": interrupt_id,
                              "value": getattr(item, "value", item),
-                             "resumed": bool(resumes or bare_resume) or (record.namespace_id, record.checkpoint_id) in children,
+                             "resumed": bool(resumes or bare_resume)
+                             or (record.namespace_id, record.checkpoint_id) in children,
                              "resume_value": resume[0] if isinstance(resume, list) and len(resume) == 1 else resume}
                     # A subgraph's interrupt also surfaces in its parent's task: keep the innermost.
                     known = found.get(interrupt_id)
-                    if known is None or entry["namespace"].count(":") + bool(entry["namespace"]) > \
-                            known["namespace"].count(":") + bool(known["namespace"]):
+                    if known is None or _depth(entry["namespace"]) > _depth(known["namespace"]):
                         found[interrupt_id] = entry
     return sorted(found.values(), key=lambda entry: entry["at"])
 
@@ -473,7 +476,8 @@ def build_report(thread_id: str, records: Sequence[Record], redactor: Redactor,
         "report": "debug",
         "status": status.name,
         "exit_code": int(status),
-        "thread": {"thread_id": thread_id, "graph": next((metadata[key] for key in GRAPH_KEYS if metadata.get(key)), None),
+        "thread": {"thread_id": thread_id,
+                   "graph": next((metadata[key] for key in GRAPH_KEYS if metadata.get(key)), None),
                    "checkpoints": len(records), "namespaces": sorted({record.namespace for record in records}),
                    "runs": runs(records), **state},
         "graph_structure": structure,

@@ -256,9 +256,9 @@ def test_https_egress_is_opt_in(run_stack):
 def test_namespace_quota_admits_every_tier_at_its_maximum(prod_plan):
     [quota] = [r for r in prod_plan.of_type("kubernetes:core/v1:ResourceQuota") if r.parent == "langgraph-prod-app"]
     hard = quota.inputs["spec"]["hard"]
-    # API 6 + workers 12 at their maxima, plus one surge pod each.
-    assert hard["pods"] == str(6 + 1 + 12 + 1)
-    assert hard["limits.memory"] == f"{(6 + 1 + 12 + 1) * 2}Gi"
+    # API 6 + workers 12 at their maxima, plus one surge pod each; auto-recovery and the restore drill, one each.
+    assert hard["pods"] == str(6 + 1 + 12 + 1 + 1 + 1)
+    assert hard["limits.memory"] == f"{(6 + 1 + 12 + 1) * 2 * 1024 + 256 + 1024}Mi"
 
 
 @pytest.mark.parametrize("token", [

@@ -63,7 +63,8 @@ REFUSED = {
     "unknown environment": ("dev", _set("environment", "staging"), "environment", "must be one of dev, prod"),
     "connections beyond the pooler": ("dev", _set("app.max_replicas", 30), "app.server.postgres_pool_max_size",
                                       "api 30 pods x 50 = 1500 (accepted: 1000, postgres.pooler.max_client_connections) exceeds"),
-    "connections beyond postgres": ("dev", _set("postgres", {"pooler": {"enabled": False}}), "app.server.postgres_pool_max_size",
+    "connections beyond postgres": ("dev", _both(_set("postgres", {"pooler": {"enabled": False}}), _set("app.max_replicas", 4)),
+                                    "app.server.postgres_pool_max_size",
                                     "(accepted: 190, postgres.max_connections - postgres.reserved_connections)"),
     "connections beyond rds proxy": ("prod", _set("app.queue.max_replicas", 20), "app.server.postgres_pool_max_size",
                                      "api 6 pods x 50 + queue 20 pods x 50 = 1300 (accepted: 990, postgres.max_connections - "

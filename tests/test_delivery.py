@@ -249,8 +249,8 @@ def test_the_component_installs_the_pinned_chart_before_its_custom_objects():
     from stackconfig import PROJECT
     from tools.mock_engine import run_program
 
-    plan = run_program(ROOT / "tests" / "data" / "recovery" / "program", PROJECT, "dev",
-                       {f"{PROJECT}:sentinel_password": "fake-redis-password"}, [f"{PROJECT}:sentinel_password"])
+    secrets = {f"{PROJECT}:sentinel_password": "fake-redis-password", f"{PROJECT}:webhook_token": "fake-token"}
+    plan = run_program(ROOT / "tests" / "data" / "recovery" / "program", PROJECT, "dev", secrets, list(secrets))
     release = plan.one("kubernetes:helm.sh/v3:Release", "delivery-flagger")
     assert (release.inputs["chart"], release.inputs["version"], release.inputs["namespace"]) == (
         "flagger", CHARTS["flagger"].version, "flagger")

@@ -79,6 +79,8 @@ def test_short_profile_finds_the_apps_slot_limit_as_the_knee(app_url, tmp_path, 
         assert step["throughput_rps"] > 0 and step["errors"] == 0 and step["outcomes"] == {"ok": step["runs"]}
         assert DELAY <= latency["min"] <= latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
         assert step["server_gauges"]["langgraph_active_graphs"]["max"] <= SLOTS
+        # Only runs that ended inside the window count: per client, their time fits in it plus one run.
+        assert latency["mean"] * step["successes"] <= step["concurrency"] * (step["window_seconds"] + latency["max"])
     # Beyond the app's two slots runs queue: the third and fourth client wait a whole run.
     assert steps[4]["server_gauges"]["langgraph_active_graphs"]["max"] == SLOTS
     assert steps[4]["latency_seconds"]["p50"] >= 2 * DELAY

@@ -65,7 +65,8 @@ async def _write_threads(dsn: str) -> None:
         assert first["__interrupt__"]
         await tickets.ainvoke(Command(resume={"approved": True}), config("support_ticket", "resumed"))
 
-        await tickets.ainvoke({"ticket": "please check my invoice", "review": True}, config("support_ticket", "waiting"))
+        await tickets.ainvoke({"ticket": "please check my invoice", "review": True},
+                              config("support_ticket", "waiting"))
 
         with pytest.raises(Exception, match="fail=true"):
             await refunds.ainvoke({"order_id": "o-1", "amount": 10.0, "fail": True}, config("order_refund", "retried"))
@@ -122,7 +123,10 @@ def test_resumed_thread_trace_interrupt_timing_and_redaction(outputs, capsys, tm
     receive = next(e for e in body["execution_trace"] if e["node"] == "receive")
     assert receive["seconds"] >= DELAY
     resumed = [e for e in body["execution_trace"] if e["node"] == "human_review" and e["status"] == "success"]
-    assert resumed[0]["seconds"] is None  # spans the wait for the human: not the node's time
+    interrupted = next(e for e in body["execution_trace"] if e["status"] == "interrupted")
+    # The resumed step spans the wait for the human: no start time claimed, not the node's time.
+    assert resumed[0]["started"] is None and resumed[0]["seconds"] is None
+    assert resumed[0]["finished"] > interrupted["started"]
 
     [interrupt] = body["interrupts"]
     assert interrupt["node"] == "human_review" and interrupt["value"]["reason"] == "approval_required"
@@ -156,7 +160,7 @@ def test_failed_node_then_retried_after_a_state_update(outputs, capsys):
     assert error["message"] == "issue_refund failed because the run input set fail=true"
     assert error["retried"] is True
     [retry] = body["error_analysis"]["retries"]
-    assert retry["node"] == "issue_refund" and retry["outcome"] == "success" and retry["error_type"] == "DemandedFailure"
+    assert (retry["node"], retry["outcome"], retry["error_type"]) == ("issue_refund", "success", "DemandedFailure")
     kinds = [(e["kind"], e["node"], e["status"]) for e in body["execution_trace"]]
     assert kinds[-3:] == [("node", "issue_refund", "error"), ("update", None, "success"),
                           ("node", "issue_refund", "success")]

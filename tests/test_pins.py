@@ -24,6 +24,7 @@ import check_jsonschema
 import pytest
 
 from components import pins
+from stackconfig import validate
 from tools.mock_engine import Plan
 
 from .conftest import ROOT, stack_values
@@ -272,8 +273,10 @@ def off_the_table(plan: Plan) -> list[str]:
                 problems.append(f"{r.name}: chart {chart}")
         elif r.type.startswith("kubernetes:yaml/") and r.inputs.get("file") not in bundles:
             problems.append(f"{r.name}: file {r.inputs.get('file')}")
-    # Third-party images come from the table; the app's own image (and any override) from the stack file.
-    allowed = {i.ref for i in pins.IMAGES.values()} | set(_strings(stack_values(plan.stack)))
+    # Third-party images come from the table; our own images (the app's, the operations image) and any
+    # override from the stack's config.
+    config = validate(stack_values(plan.stack), plan.stack).config
+    allowed = {i.ref for i in pins.IMAGES.values()} | {config.app.image, config.operations.image, config.redis.image}
     problems += [f"{r.name}: image {image}" for r in plan.resources if r.type.startswith("kubernetes:")
                  for image in _images(r.inputs) if image not in allowed]
     return problems

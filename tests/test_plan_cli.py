@@ -116,7 +116,11 @@ def test_secure_values_become_placeholders_and_stay_masked(tmp_path, capsys):
 def test_out_writes_one_yaml_file_per_component(tmp_path):
     result = _cli("dev", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["langgraph-dev-app.yaml", "langgraph-dev-edge.yaml"]
+    components = ("app", "cert-manager", "checkpoints", "cnpg", "edge", "logging", "monitoring", "postgres",
+                  "recovery", "redis", "tracing")
+    # The platform's own children: the data namespace and its policies.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["langgraph-dev.yaml", *(f"langgraph-dev-{c}.yaml" for c in components)])
     kinds = {doc["kind"] for doc in yaml.safe_load_all((tmp_path / "langgraph-dev-app.yaml").read_text())}
     assert {"Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy"} <= kinds
     edge = list(yaml.safe_load_all((tmp_path / "langgraph-dev-edge.yaml").read_text()))

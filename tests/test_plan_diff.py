@@ -207,14 +207,14 @@ def test_added_removed_nested_and_output_changes(dev_json):
     container = _deployment(head)["inputs"]["spec"]["template"]["spec"]["containers"][0]
     old_image = container["image"]
     container["image"] = "ghcr.io/example/langgraph-app:0.2.0"
-    head["outputs"]["redis_url"] = "[secret]"
+    head["outputs"]["gateway_hostname"] = "lb.example.com"
     text = render_text(diff_plans(dev_json, head))
     assert "Plan diff for stack dev: 1 to add, 1 to change, 1 to remove, 1 output(s) changed" in text
     assert f"- {removed['type']} {removed['name']}" in text
     assert "+ kubernetes:core/v1:ConfigMap extra" in text
     assert (f'spec.template.spec.containers[name={container["name"]}].image: "{old_image}" -> '
             '"ghcr.io/example/langgraph-app:0.2.0"') in text
-    assert 'output redis_url: null -> "[secret]"' in text
+    assert 'output gateway_hostname: null -> "lb.example.com"' in text
 
 
 def test_markdown_is_a_summary_then_one_section_per_component(dev_json):

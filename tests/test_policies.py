@@ -134,9 +134,10 @@ def test_cli_fails_on_mandatory_violations(full_prod, monkeypatch, capsys):
     monkeypatch.setattr(plan_cli, "build_plan", lambda stack, config_file=None: edited)
     assert plan_cli.main(["prod", "--policy"]) == 1
     out = capsys.readouterr().out
-    for line in ("[mandatory] k8s-pinned-images: langgraph-prod-app-deployment: container langgraph runs 'repo/app:latest'",
-                 "[mandatory] k8s-container-resources: langgraph-prod-app-deployment: container langgraph has no limits",
-                 "[mandatory] s3-sse-kms: checkpoints: bucket checkpoints is not encrypted with SSE-KMS"):
+    for line in ("[mandatory] k8s-pinned-images: langgraph-prod-app-api-deployment: container langgraph runs 'repo/app:latest'",
+                 "[mandatory] k8s-container-resources: langgraph-prod-app-api-deployment: container langgraph has no limits",
+                 "[mandatory] s3-sse-kms: langgraph-prod-checkpoints-bucket: bucket langgraph-prod-checkpoints-bucket is "
+                 "not encrypted with SSE-KMS"):
         assert line in out
 
 

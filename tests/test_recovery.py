@@ -584,8 +584,8 @@ def test_the_component_registers_its_objects_with_secrets_kept_secret():
     from stackconfig import PROJECT
     from tools.mock_engine import SECRET, run_program
 
-    plan = run_program(ROOT / "tests" / "data" / "recovery" / "program", PROJECT, "dev",
-                       {f"{PROJECT}:sentinel_password": "fake-redis-password"}, [f"{PROJECT}:sentinel_password"])
+    secrets = {f"{PROJECT}:sentinel_password": "fake-redis-password", f"{PROJECT}:webhook_token": "fake-token"}
+    plan = run_program(ROOT / "tests" / "data" / "recovery" / "program", PROJECT, "dev", secrets, list(secrets))
     webhook = plan.kube_object("Secret", "langgraph-recovery-webhook")
     sentinel = plan.kube_object("Secret", "langgraph-recovery-sentinel")
     assert webhook.inputs["stringData"] == {"token": SECRET} and sentinel.inputs["stringData"] == {"password": SECRET}

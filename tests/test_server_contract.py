@@ -24,9 +24,15 @@ print(json.dumps({name: getattr(c, name) for name in (
     "DATABASE_URI", "POSTGRES_POOL_MAX_SIZE", "N_JOBS_PER_WORKER", "THREAD_TTL", "REDIS_URI", "REDIS_CLUSTER",
     "REDIS_MAX_CONNECTIONS", "BG_JOB_TIMEOUT_SECS", "LANGSMITH_API_KEY", "LANGGRAPH_CLOUD_LICENSE_KEY")}, default=str))
 """
-SECRETS = {"database_uri": "postgresql://app:pw@pooler.langgraph-data:5432/langgraph",
-           "redis_uri": "redis://:pw@redis-master.langgraph-data:6379/0",
-           "langgraph_license_key": "lg-license-for-tests", "langsmith_api_key": "lsv2-for-tests"}
+SECRETS = {"langgraph_license_key": "lg-license-for-tests", "langsmith_api_key": "lsv2-for-tests"}
+# The plan masks the connection Secret's values (the data tier generates them); the test stands in for
+# them under the keys the plan gives. Which keys exist, and everything plain, is the plan's.
+STAND_INS = {"DATABASE_URI": "postgresql://langgraph_app:pw@langgraph-db-pooler-rw.langgraph-data.svc:5432/langgraph",
+             "POSTGRES_URI": "postgresql://langgraph_app:pw@langgraph-db-pooler-rw.langgraph-data.svc:5432/langgraph",
+             "DATABASE_READONLY_URI": "postgresql://langgraph_readonly:pw@langgraph-db-pooler-ro.langgraph-data.svc:5432/langgraph",
+             "REDIS_URI": "redis://:pw@langgraph-redis.langgraph-data.svc.cluster.local:6379/0",
+             "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+             **{env: SECRETS[key] for key, names in CONFIG_SECRET_ENV.items() for env in names}}
 
 
 def server_view(plan, deployment) -> dict:
@@ -37,10 +43,9 @@ def server_view(plan, deployment) -> dict:
         if "configMapRef" in source:
             env |= plan.kube_object("ConfigMap", source["configMapRef"]["name"]).inputs["data"]
         else:
-            # The plan masks secret values; the keys are the plan's, the values those the test configured.
             keys = plan.kube_object("Secret", source["secretRef"]["name"]).inputs["stringData"]
-            given = {env_name: SECRETS[key] for key, names in CONFIG_SECRET_ENV.items() if key in SECRETS for env_name in names}
-            env |= {key: given[key] for key in keys}
+            assert {"DATABASE_URI", "REDIS_URI"} <= set(keys), "the server's connection keys are in the Secret"
+            env |= {key: STAND_INS[key] for key in keys}
     env |= {item["name"]: item["value"] for item in container.get("env", [])}
     result = subprocess.run([str(SERVER_PYTHON), "-c", READ_BACK], env={"PATH": "/usr/bin:/bin", **env},
                             capture_output=True, text=True, timeout=60)
@@ -67,8 +72,8 @@ def test_the_server_reads_its_pool_jobs_ttl_and_redis_as_intended(contract):
         assert view["N_JOBS_PER_WORKER"] == expected_jobs[name], name
         # The seed's 30-day checkpoint TTL, in the server's minutes.
         assert view["THREAD_TTL"] == {"strategy": "delete", "default_ttl": 43200.0, "sweep_interval_minutes": 60}
-        assert view["REDIS_URI"] == SECRETS["redis_uri"]
-        assert view["DATABASE_URI"] == SECRETS["database_uri"]
+        assert view["REDIS_URI"] == STAND_INS["REDIS_URI"]
+        assert view["DATABASE_URI"] == STAND_INS["DATABASE_URI"]
         assert view["REDIS_CLUSTER"] is False
         assert view["REDIS_MAX_CONNECTIONS"] == 10
         assert float(view["BG_JOB_TIMEOUT_SECS"]) == 3600

@@ -67,8 +67,8 @@ KIBANA = ComputeResources(cpu_request="200m", memory_request="1Gi", cpu_limit="1
 OPERATOR = ComputeResources(cpu_request="100m", memory_request="150Mi", cpu_limit="1", memory_limit="1Gi")
 FLUENT_BIT = ComputeResources(cpu_request="50m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi")
 SETUP = ComputeResources(cpu_request="50m", memory_request="32Mi", cpu_limit="200m", memory_limit="64Mi")
-# curlimages/curl's own unprivileged user.
-CURL_UID = 100
+# curl needs no passwd entry, home or writable path: a high UID keeps clear of host UIDs.
+CURL_UID = 10100
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class LoggingSpec:
     operator_namespace: str = "elastic-system"
     storage_class: str | None = None
     """None: the cluster's default StorageClass."""
+    image_pull_policy: str = "IfNotPresent"
     max_nodes: int = 100
     """Most Kubernetes nodes the cluster runs: Fluent Bit runs one pod on each (sizes its quota)."""
 
@@ -342,6 +343,7 @@ def setup_job(spec: LoggingSpec, name: str) -> dict:
                     "containers": [{
                         "name": "setup",
                         "image": IMAGES["curl"].ref,
+                        "imagePullPolicy": spec.image_pull_policy,
                         "command": ["/bin/sh", "/etc/elasticsearch-setup/setup.sh"],
                         "env": [
                             {"name": "ES_URL", "value": spec.es_url},

@@ -1,6 +1,6 @@
 """The auto-recovery and progressive-delivery components alone, for the mock-engine tests.
 
-Config: `sentinel_password` (a config secret). Both components get the parameters the platform
+Config: `sentinel_password` and `webhook_token` (config secrets). Both components get the parameters the platform
 would pass for a prod-like app tier (API HPA, KEDA workers, Sentinels, the edge's app route).
 """
 
@@ -20,7 +20,8 @@ recovery_spec = recovery.RecoverySpec(
         "langgraph-data", {"app.kubernetes.io/instance": "redis", "app.kubernetes.io/component": "sentinel"}),
     disabled_graphs_config_map="langgraph-disabled-graphs")
 auto_recovery = recovery.AutoRecovery("recovery", recovery.AutoRecoveryArgs(
-    recovery_spec, sentinel_password=config.require_secret("sentinel_password")))
+    recovery_spec, webhook_token=config.require_secret("webhook_token"),
+    sentinel_password=config.require_secret("sentinel_password")))
 
 route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
          "metadata": {"name": "langgraph", "namespace": "langgraph", "labels": {},
