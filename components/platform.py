@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from ops.restore.cnpg import DRILL_LABELS
+from ops.restore.labels import DRILL_LABELS
 from ops.restore.cronjob import RestoreDrillJobSpec
 from recovery.settings import Autoscaler, RateLimit
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..kube import CNPG_GROUP, CNPG_VERSION, TIMEOUT_SECONDS, ApiException, Kube
+from .labels import DRILL_LABELS
 
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 HEALTHY_PHASE = "Cluster in healthy state"
-DRILL_LABELS = {"app.kubernetes.io/name": "langgraph-restore-drill", "app.kubernetes.io/part-of": "langgraph"}
 _SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "annotations",
                   "ownerReferences", "selfLink")
 

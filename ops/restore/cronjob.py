@@ -17,7 +17,7 @@ from typing import Literal
 
 from components import netpol
 
-from .cnpg import DRILL_LABELS
+from .labels import DRILL_LABELS
 
 OUTPUTS_KEY = "outputs.json"
 MOUNT_DIR = "/etc/langgraph-ops"
