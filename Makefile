@@ -34,11 +34,14 @@ ENGINES := go:golang-go pg_isready:postgresql-client /usr/lib/postgresql/15/bin/
 	redis-server:redis-server redis-sentinel:redis-sentinel haproxy:haproxy prometheus:prometheus \
 	amtool:prometheus-alertmanager prometheus-postgres-exporter:prometheus-postgres-exporter \
 	prometheus-redis-exporter:prometheus-redis-exporter
-# Debian packages that build Fluent Bit for the log-pipeline test (no registry ships its binary).
-FLUENT_BIT_BUILD_DEPS := cmake flex bison npm libonig-dev libssl-dev
+# What builds Fluent Bit for the log-pipeline test (no registry ships its binary): tools by command
+# (npm only where no Node.js is installed: Debian's npm conflicts with NodeSource's nodejs), and
+# headers by package.
+FLUENT_BIT_TOOLS := cmake:cmake flex:flex bison:bison npm:npm
+FLUENT_BIT_HEADERS := libonig-dev libssl-dev
 deps:
-	@missing=$$(for pair in $(ENGINES); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done; \
-		for p in $(FLUENT_BIT_BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for pair in $(ENGINES) $(FLUENT_BIT_TOOLS); do command -v $${pair%%:*} >/dev/null || echo $${pair##*:}; done; \
+		for p in $(FLUENT_BIT_HEADERS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
@@ -56,4 +59,4 @@ bench: $(VENV)/.runtime
 	$(PY) -m tools.bench
 
 reference: $(VENV)/.runtime
-	$(PY) -m stackconfig.reference --write README.md
+	$(PY) -m tools.readme --write README.md
