@@ -89,15 +89,17 @@ class Report:
             console.file.write(json.dumps(self.as_json(), indent=2, default=str) + "\n")
             return
         table = Table(title=self.title, title_justify="left")
-        # The name, verdict, number and runbook path stay on one line each; the detail wraps.
+        # The name, verdict and number stay on one line each; the detail wraps. Runbook paths go
+        # below the table: as a column they would squeeze the detail to nothing on a narrow terminal.
         for column in ("check", "status", "value"):
             table.add_column(column, no_wrap=True)
         table.add_column("detail", overflow="fold", ratio=1)
-        table.add_column("runbook", no_wrap=True)
         for check in self.checks:
-            table.add_row(check.name, f"[{_STYLE[check.status]}]{check.status.name}[/]", check.value, check.detail,
-                          check.runbook_path if check.status > Status.OK else "")
+            table.add_row(check.name, f"[{_STYLE[check.status]}]{check.status.name}[/]", check.value, check.detail)
         console.print(table)
+        for check in self.checks:
+            if check.status > Status.OK and check.runbook_path:
+                console.print(f"runbook for {check.name}: {check.runbook_path}", soft_wrap=True)
         for key, value in self.facts.items():
             console.print(f"{key}: {value}")
         console.print(f"result: [{_STYLE[max(self.status, Status.OK)]}]{max(self.status, Status.OK).name}[/] "
