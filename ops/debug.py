@@ -506,7 +506,7 @@ def render(console: Console, report: dict[str, Any]) -> None:
     thread = report["thread"]
     console.print(f"[bold]thread {thread['thread_id']}[/] graph {thread['graph']}: {thread['status']}"
                   + (f", next {', '.join(thread['next'])}" if thread["next"] else "")
-                  + f" ({thread['checkpoints']} checkpoints, {len(thread['runs'])} runs, "
+                  + f" ({thread['checkpoints']} checkpoints, runs: {len(thread['runs'])}, "
                     f"span {report['performance_analysis']['span_seconds']} s)")
     trace = Table(title="execution trace", title_justify="left")
     for column in ("time", "step", "node", "status", "seconds", "detail"):

@@ -54,11 +54,14 @@ class OpsContext:
         return report.exit_code
 
 
-def _load(path: str | None) -> StackOutputs:
+def _load(path: str | None, overrides: bool) -> StackOutputs:
     if path in (None, "-"):
         if path is None and sys.stdin.isatty():
+            if overrides:
+                # Nothing piped in and URLs given: run on those alone (e.g. `ops bench --app-url ...`).
+                return StackOutputs.from_json("{}")
             raise click.UsageError("no stack outputs: pipe `pulumi stack output --json --show-secrets` in, "
-                                   "or pass --outputs FILE")
+                                   "pass --outputs FILE, or give the URLs the command needs (--app-url ...)")
         text = sys.stdin.read()
     else:
         try:
@@ -88,7 +91,7 @@ def stack_command(name: str, help_text: str) -> Callable[[Callable[..., int]], c
                 kubeconfig: str | None, kube_context: str | None, **options) -> int:
             urls = {key: options.pop(key) for key in URL_KEYS}
             try:
-                outputs = _load(outputs_path).overridden(urls, _key_value(via, "--via"), sentinel)
+                outputs = _load(outputs_path, any(urls.values()) or bool(sentinel)).overridden(urls, _key_value(via, "--via"), sentinel)
             except OutputsError as error:
                 raise click.UsageError(str(error)) from None
             width = None if sys.stdout.isatty() else 160

@@ -370,3 +370,13 @@ def test_usage_errors_exit_3(stack, capsys, tmp_path):
                           (["doctor", "--no-such-option"], "No such option")):
         assert main(argv) == 3, argv
         assert message in capsys.readouterr().err, argv
+
+
+def test_on_a_terminal_urls_alone_stand_in_for_the_outputs(monkeypatch, capsys):
+    """Nothing piped in: with a URL override the command runs on it alone; without one it is a usage error."""
+    monkeypatch.setattr(sys, "stdin", type("Terminal", (), {"isatty": staticmethod(lambda: True)})())
+    assert main(["bench", "--app-url", "http://127.0.0.1:9", "--steps", "1", "--step-seconds", "2",
+                 "--warmup-seconds", "1"]) == 2
+    assert "not reachable" in capsys.readouterr().err
+    assert main(["bench", "--steps", "1"]) == 3
+    assert "no stack outputs" in capsys.readouterr().err
