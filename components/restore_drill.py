@@ -8,10 +8,10 @@ import dataclasses
 import json
 
 import pulumi
-import pulumi_aws.iam as iam
 
 from ops.restore.cronjob import OUTPUTS_KEY, RestoreDrillJobSpec, rds_drill_policy, restore_drill_objects
 
+from .aws import AwsResource
 from .kube import KubeObject
 from .namespace import ComputeResources, Workload
 
@@ -33,14 +33,17 @@ class RestoreDrill(pulumi.ComponentResource):
         after = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         if rds is not None:
             issuer = oidc_provider_arn.split(":oidc-provider/", 1)[1]
-            role = iam.Role(f"{name}-role", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Federated": oidc_provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{spec.namespace}:{spec.name}",
-                                               f"{issuer}:aud": "sts.amazonaws.com"}}}]}),
-                opts=pulumi.ResourceOptions(parent=self))
+            role = AwsResource("aws:iam/role:Role", f"{name}-role", {"assumeRolePolicy": json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Federated": oidc_provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {
+                        f"{issuer}:sub": f"system:serviceaccount:{spec.namespace}:{spec.name}",
+                        f"{issuer}:aud": "sts.amazonaws.com"}}}]})},
+                pulumi.ResourceOptions(parent=self))
             policy = pulumi.Output.all(*rds).apply(lambda arns: json.dumps(rds_drill_policy(*arns)))
-            iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
+            AwsResource("aws:iam/rolePolicy:RolePolicy", f"{name}-policy", {"role": role.id, "policy": policy},
+                        pulumi.ResourceOptions(parent=self))
             # The ServiceAccount carries the role (IRSA); the builder annotates it.
             spec = dataclasses.replace(spec, iam_role_arn=role.arn)
         secret = KubeObject(f"{name}-outputs", {

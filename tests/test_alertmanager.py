@@ -17,7 +17,8 @@ import yaml
 from components.monitoring.alertmanager import (CHAT, DEADMAN, PAGER, PagerDuty, RoutingParams, Slack, Webhook,
                                                 alertmanager_config, alertmanager_config_yaml, secret_file)
 from components.monitoring.rules import RuleParams, rule_groups
-from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for
+from tests.engines.alertmanager import start_alertmanager
+from tests.engines.procs import wait_for
 
 SECRET = "alertmanager-receivers"
 RECEIVER_SETS = {
@@ -184,16 +185,9 @@ def alertmanager(receivers, tmp_path_factory):
         chat=Slack(str(directory / "slack-url"), channel="#langgraph-alerts"),
         deadman=Webhook(f"http://127.0.0.1:{port}/deadman", credentials_file=str(directory / "token")),
         group_wait="1s", group_interval="1s", deadman_interval="1s", deadman_repeat_interval="2s")
-    (directory / "alertmanager.yml").write_text(alertmanager_config_yaml(params))
-    web = free_port()
-    process = start(["prometheus-alertmanager", f"--config.file={directory / 'alertmanager.yml'}",
-                     f"--storage.path={directory / 'data'}", f"--web.listen-address=127.0.0.1:{web}",
-                     "--cluster.listen-address="], directory / "alertmanager.log")
-    try:
-        wait_for(lambda: port_open(web) and _get(web, "/-/ready") is not None, what="Alertmanager ready")
-        yield web
-    finally:
-        stop_pid(process.pid)
+    server = start_alertmanager(alertmanager_config_yaml(params))
+    yield server.port
+    server.cleanup()
 
 
 def _get(port: int, path: str):

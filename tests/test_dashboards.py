@@ -8,10 +8,7 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
-import tempfile
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,9 @@ import yaml
 
 from components.monitoring import dashboards, datasources
 from components.monitoring.dashboard_panels import DATASOURCE_VARIABLE
-from tests.engines.postgres import SUPERUSER, SUPERUSER_PASSWORD, bin_dir, new_server, start_server
+from tests.engines.exporters import scrape_once
+from tests.engines.pg_standby import new_standby
+from tests.engines.postgres import new_server
 from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +39,6 @@ def all_expressions() -> dict[str, str]:
 def metric_names(exposition: str) -> set[str]:
     """Metric names in a Prometheus text exposition."""
     return {re.split(r"[{ ]", line, maxsplit=1)[0] for line in exposition.splitlines() if line and line[0] != "#"}
-
-
-def scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        return response.read().decode()
 
 
 def used(prefix: str) -> set[str]:
@@ -270,15 +264,8 @@ def redis_exposition(tmp_path_factory) -> str:
     try:
         for port in (master, replica, sentinel):
             wait_for(lambda port=port: port_open(port), what=f"redis on {port}")
-        texts = []
-        for port in (master, replica, sentinel):
-            listen = free_port()
-            exporter = start(["prometheus-redis-exporter", "-redis.addr", f"redis://127.0.0.1:{port}",
-                              "-web.listen-address", f"127.0.0.1:{listen}"], directory / f"exporter-{port}.log")
-            processes.append(exporter)
-            wait_for(lambda listen=listen: port_open(listen), what="redis_exporter")
-            texts.append(scrape(listen))
-        return "\n".join(texts)
+        return "\n".join(scrape_once(["prometheus-redis-exporter", f"--redis.addr=redis://127.0.0.1:{port}"],
+                                      directory / f"exporter-{port}.log") for port in (master, replica, sentinel))
     finally:
         for process in reversed(processes):
             stop_pid(process.pid)
@@ -288,36 +275,15 @@ def redis_exposition(tmp_path_factory) -> str:
 def postgres_exposition() -> str:
     """postgres_exporter 0.11 scraping a real primary with a streaming standby attached."""
     # Durability is not under test: no fsync keeps initdb-to-streaming to a few seconds.
-    primary = new_server({"wal_level": "replica", "max_wal_senders": "4", "fsync": "off"})
-    standby_dir = Path(tempfile.mkdtemp(prefix="lg-pg-standby-"))
-    os.chmod(standby_dir, 0o755)
-    standby = exporter = None
+    primary = new_server({"fsync": "off"})
     try:
-        with open(primary.data / "pg_hba.conf", "a") as hba:
-            hba.write("host replication all 127.0.0.1/32 scram-sha-256\n")
-        primary.psql("SELECT pg_reload_conf()")
-        if os.geteuid() == 0:
-            shutil.chown(standby_dir, "postgres", "postgres")
-        basebackup = [str(bin_dir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", SUPERUSER,
-                      "-D", str(standby_dir / "data"), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]
-        subprocess.run(["runuser", "-u", "postgres", "--", *basebackup] if os.geteuid() == 0 else basebackup,
-                       env={**os.environ, "PGPASSWORD": SUPERUSER_PASSWORD}, check=True, capture_output=True)
-        standby = start_server(standby_dir)
-        wait_for(lambda: primary.psql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1",
-                 what="standby streaming")
-        listen = free_port()
-        exporter = start(["prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{listen}"],
-                         primary.directory / "exporter.log",
-                         env={**os.environ, "DATA_SOURCE_NAME": primary.dsn() + "?sslmode=disable"})
-        wait_for(lambda: port_open(listen), what="postgres_exporter")
-        return scrape(listen)
-    finally:
-        if exporter:
-            stop_pid(exporter.pid)
-        if standby:
+        standby = new_standby(primary)
+        try:
+            return scrape_once(["prometheus-postgres-exporter"], primary.directory / "exporter.log",
+                               env={**os.environ, "DATA_SOURCE_NAME": primary.dsn() + "?sslmode=disable"})
+        finally:
             standby.cleanup()
-        else:
-            shutil.rmtree(standby_dir, ignore_errors=True)
+    finally:
         primary.cleanup()
 
 

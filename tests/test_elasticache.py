@@ -38,6 +38,9 @@ def test_group_is_encrypted_failover_ready_and_protected(plans):
     assert i["authToken"] == "[secret]"
     assert i["snapshotRetentionLimit"] > 0 and i["finalSnapshotIdentifier"]
     assert i["numCacheClusters"] >= 3, "a primary and at least two replicas across zones"
+    plan = plans["replicated"]
+    assert i["subnetGroupName"] == plan.one("aws:elasticache/subnetGroup:SubnetGroup").name
+    assert i["parameterGroupName"] == plan.one("aws:elasticache/parameterGroup:ParameterGroup").name
 
 
 def test_only_the_cluster_reaches_it(plans):

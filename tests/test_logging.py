@@ -16,7 +16,6 @@ import json
 import math
 import os
 import ssl
-import subprocess
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,10 +36,11 @@ from tests.engines import fluentbit
 from tests.engines.crd_sources import SOURCES
 from tests.engines.crd_validate import CrdCatalog
 from tests.engines.observability_program import APP_NAMESPACE, run
+from tests.engines.otlp import OtlpReceiver
 from tests.engines.postgres import new_server
 from tests.engines.procs import free_port, start, stop_pid, wait_for
+from tests.engines.reference_app import ReferenceApp
 from tests.test_manifests import kubernetes_validate
-from tests.test_reference_app import AppProcess, OtlpReceiver
 from tools.mock_engine import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,10 +56,9 @@ def app_lines(tmp_path_factory) -> list[str]:
     with tracing on (trace ids in the lines)."""
     work = tmp_path_factory.mktemp("refapp-logs")
     pg, otlp = new_server(), OtlpReceiver()
-    app = AppProcess({"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DATABASE_URI": pg.dsn(), "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4",
-                      "RETRY_INITIAL_INTERVAL_SECONDS": "0.05", "RETRY_JITTER": "false",
-                      "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp.port}", "OTEL_BSP_SCHEDULE_DELAY": "100"},
-                     work / "app.log")
+    app = ReferenceApp(pg.dsn(), work / "app.log", {
+        "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4", "RETRY_INITIAL_INTERVAL_SECONDS": "0.05", "RETRY_JITTER": "false",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp.port}", "OTEL_BSP_SCHEDULE_DELAY": "100"})
     try:
         app.start()
         assert app.run("support_ticket", ticket="printer on fire", customer_id="c-1").status_code == 200
@@ -69,8 +68,8 @@ def app_lines(tmp_path_factory) -> list[str]:
         thread_id = interrupted.json()["thread_id"]
         assert app.resume("order_refund", thread_id, True).status_code == 200
     finally:
-        app.stop()
-        otlp.server.shutdown()
+        app.close()
+        otlp.close()
         pg.cleanup()
     return [line for line in app.log.read_text().splitlines() if line.strip()]
 

@@ -39,7 +39,7 @@ from components.monitoring.dashboards import promql_expressions
 from components.monitoring.rules import RuleParams, rules_file, to_yaml
 from components.redis.sentinel_config import RedisSentinelSpec
 from tests.engines.alertmanager import AlertmanagerServer, WebhookReceiver, start_alertmanager
-from tests.engines.exporter_process import ExporterProcess, start_exporter
+from tests.engines.exporters import ExporterProcess, start_exporter
 from tests.engines.langgraph_server import LangGraphServer, start_server
 from tests.engines.pg_standby import new_standby
 from tests.engines.postgres import PostgresServer, new_server
@@ -172,7 +172,7 @@ def _start_app(stack: ExitStack, postgres: Postgres, logs: Path) -> ReferenceApp
     app = start_app(postgres.primary.dsn(), logs / "reference-app.log", {
         "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "2", "N_JOBS_PER_WORKER": "2",
         "RETRY_INITIAL_INTERVAL_SECONDS": "0.05", "RETRY_JITTER": "false", "LOG_LEVEL": "WARNING"})
-    stack.callback(app.stop)
+    stack.callback(app.close)
     return app
 
 
@@ -253,7 +253,7 @@ def observed(tmp_path_factory) -> Iterator[Observed]:
             *(Target("redis-sentinel" if "sentinel" in pod else "redis", exporter.address, DATA_NS, pod)
               for pod, exporter in redis.exporters.items()),
         )
-        prometheus = start_prometheus(PrometheusSettings(rules_for_test(), targets, (am.address,)))
+        prometheus = start_prometheus(PrometheusSettings(targets, rules_for_test(), (am.address,)))
         stack.callback(prometheus.cleanup)
         # Two waves of runs, the first one scraped in full before the second starts: histograms and
         # per-label counters appear on their first observation, and rate() needs an increase after that.

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from PIL import Image
 
@@ -24,9 +20,9 @@ from ops.bench import concurrency_steps, find_knee, gauge_values, percentile, ve
 from ops.cli import main
 from ops.report import Status
 from tests.engines.postgres import new_server
-from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for
+from tests.engines.procs import free_port
+from tests.engines.reference_app import ReferenceApp
 
-ROOT = Path(__file__).resolve().parent.parent
 SLOTS = 2  # the app's N_JOBS_PER_WORKER
 DELAY = 0.2
 
@@ -35,25 +31,13 @@ DELAY = 0.2
 def app_url(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bench")
     server = new_server({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
-    port = free_port()
-    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DATABASE_URI": server.dsn(), "HOST": "127.0.0.1",
-           "PORT": str(port), "N_JOBS_PER_WORKER": str(SLOTS), "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4",
-           "LOG_LEVEL": "WARNING"}
-    process: subprocess.Popen | None = None
+    app = ReferenceApp(server.dsn(), workdir / "app.log", {
+        "N_JOBS_PER_WORKER": str(SLOTS), "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4", "LOG_LEVEL": "WARNING"})
     try:
-        process = start([sys.executable, "-m", "refapp"], workdir / "app.log", cwd=ROOT / "reference_app", env=env)
-        url = f"http://127.0.0.1:{port}"
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited: {(workdir / 'app.log').read_text()[-3000:]}")
-            return port_open(port) and httpx.get(f"{url}/ok").status_code == 200
-
-        wait_for(ready, timeout=60, what="the reference app's /ok")
-        yield url
+        app.start()
+        yield app.url
     finally:
-        if process is not None:
-            stop_pid(process.pid)
+        app.close()
         server.cleanup()
 
 

@@ -36,10 +36,10 @@ from ops.runbooks import RUNBOOKS
 
 from .engines import ops_tls
 from .engines.kube_recorded import RecordedApi, load_routes
-from .engines.ops_prometheus import PrometheusServer, start_prometheus
 from .engines.pg_standby import new_standby
 from .engines.postgres import PostgresServer, new_server, start_server
-from .engines.procs import free_port, wait_for
+from .engines.procs import free_port, wait_for, wait_started
+from .engines.prometheus import PrometheusServer, PrometheusSettings, Target, start_prometheus
 from .engines.redis import PASSWORD, RedisGroup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +109,15 @@ def _postgres() -> tuple[PostgresServer, PostgresServer]:
     return primary, new_standby(primary)
 
 
+def _prometheus(exporter_port: int) -> PrometheusServer:
+    """Prometheus scraping the exporter every second (its series keep their own `namespace`); returns
+    once the exporter is scraped and up."""
+    server = start_prometheus(PrometheusSettings((Target("exporter", f"127.0.0.1:{exporter_port}"),)))
+    wait_started(server.process, server.log, server.all_up, what="Prometheus scraping the exporter", timeout=30,
+                 cleanup=server.cleanup)
+    return server
+
+
 def _redis(directory: Path) -> RedisGroup:
     group = RedisGroup.build(REDIS_SPEC, directory)
     group.start_servers_first()
@@ -134,7 +143,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     with ThreadPoolExecutor(4) as pool:
         postgres = pool.submit(_postgres)
         redis_group = pool.submit(_redis, directory / "redis")
-        prometheus_server = pool.submit(start_prometheus, [f"127.0.0.1:{exporter_port}"])
+        prometheus_server = pool.submit(_prometheus, exporter_port)
         s3 = pool.submit(_s3)
         (primary, standby), group, prometheus, (moto, endpoint) = (
             postgres.result(), redis_group.result(), prometheus_server.result(), s3.result())
@@ -162,7 +171,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     api.stop()
     app.stop()
     with ThreadPoolExecutor(5) as pool:
-        for stop in (moto.stop, prometheus.stop, group.stop, stack.standby.cleanup, primary.cleanup):
+        for stop in (moto.stop, prometheus.cleanup, group.stop, stack.standby.cleanup, primary.cleanup):
             pool.submit(stop)
 
 

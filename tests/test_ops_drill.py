@@ -26,7 +26,8 @@ from ops.cli import main
 from ops.failover.postgres import SWITCHOVER_PHASE
 from ops.failover.probe import Probe
 
-from .engines.kube_recorded import RecordedApi, Request, load_routes
+from .engines.kube_http import Request
+from .engines.kube_recorded import RecordedApi, load_routes
 from .engines.pg_standby import new_standby
 from .engines.postgres import PostgresServer, new_server
 from .engines.procs import wait_for

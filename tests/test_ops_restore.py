@@ -86,25 +86,29 @@ def archive() -> Iterator[Archive]:
         shutil.chown(directory / "wal", RUN_AS, RUN_AS)
     source = new_server({"archive_mode": "on",
                          "archive_command": f"'test ! -f {directory}/wal/%f && cp %p {directory}/wal/%f'"})
-    source.psql(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'")
-    source.psql(f"CREATE DATABASE langgraph OWNER {APP_USER}")
-    dsn = source.dsn("langgraph", APP_USER, APP_PASSWORD)
-    with lg.PostgresSaver.from_conn_string(dsn) as saver:
-        saver.setup()
-    lg.write_threads(dsn, BEFORE)
-    # The base backup without WAL: recovery must take every segment from the archive, as Barman's does.
-    subprocess.run(_as_postgres([str(bin_dir() / "pg_basebackup"), "-D", str(directory / "base"), "-X", "none",
-                                 "--checkpoint=fast", "-h", "127.0.0.1", "-p", str(source.port), "-U", "postgres"]),
-                   env={**os.environ, "PGPASSWORD": "test-superuser-password"}, check=True, capture_output=True)
-    # After the backup: new threads, and another turn of an old one (its newest state is only in the WAL).
-    lg.write_threads(dsn, AFTER)
-    lg.write_threads(dsn, BEFORE[:1], turns=1)
-    segment = source.psql("SELECT pg_walfile_name(pg_current_wal_lsn())")
-    source.psql("SELECT pg_switch_wal()")  # what archive_timeout does in production
-    wait_for(lambda: (directory / "wal" / segment).exists(), what="the last segment archived")
-    yield Archive(source, directory)
-    source.cleanup()
-    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        source.psql(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'")
+        source.psql(f"CREATE DATABASE langgraph OWNER {APP_USER}")
+        dsn = source.dsn("langgraph", APP_USER, APP_PASSWORD)
+        with lg.PostgresSaver.from_conn_string(dsn) as saver:
+            saver.setup()
+        lg.write_threads(dsn, BEFORE)
+        # The base backup without WAL: recovery must take every segment from the archive, as Barman's does.
+        subprocess.run(_as_postgres([str(bin_dir() / "pg_basebackup"), "-D", str(directory / "base"),
+                                     "-X", "none", "--checkpoint=fast", "-h", "127.0.0.1", "-p", str(source.port),
+                                     "-U", "postgres"]),
+                       env={**os.environ, "PGPASSWORD": "test-superuser-password"}, check=True, capture_output=True)
+        # After the backup: new threads, and another turn of an old one (its newest state is only in the WAL).
+        lg.write_threads(dsn, AFTER)
+        lg.write_threads(dsn, BEFORE[:1], turns=1)
+        segment = source.psql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        source.psql("SELECT pg_switch_wal()")  # what archive_timeout does in production
+        wait_for(lambda: (directory / "wal" / segment).exists(), what="the last segment archived")
+        yield Archive(source, directory)
+    finally:
+        # Also when the set-up fails: a server left running outlives the test session.
+        source.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -177,6 +177,9 @@ def test_rds_primary_guard_rails(prod_plan):
     assert i["skipFinalSnapshot"] is False and i["finalSnapshotIdentifier"]
     assert i["backupRetentionPeriod"] == 30 and i["manageMasterUserPassword"] is True
     assert i["performanceInsightsEnabled"] is True and "postgresql" in i["enabledCloudwatchLogsExports"]
+    # Wired by name to the groups registered beside it (names Pulumi gives at preview already).
+    assert i["dbSubnetGroupName"] == prod_plan.one("aws:rds/subnetGroup:SubnetGroup").name
+    assert i["parameterGroupName"] == prod_plan.one("aws:rds/parameterGroup:ParameterGroup").name
 
 
 def test_rds_replica_and_proxy(prod_plan):
@@ -186,6 +189,8 @@ def test_rds_replica_and_proxy(prod_plan):
     assert proxy["requireTls"] is True and proxy["engineFamily"] == "POSTGRESQL"
     assert [a["authScheme"] for a in proxy["auths"]] == ["SECRETS"]
     pool = prod_plan.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").inputs
+    target = prod_plan.one("aws:rds/proxyTarget:ProxyTarget").inputs
+    assert pool["dbProxyName"] == target["dbProxyName"] == prod_plan.one(PROXY).name
     # Up to what is not reserved: 1000 connections, 10 reserved.
     assert pool["connectionPoolConfig"]["maxConnectionsPercent"] == 99
 

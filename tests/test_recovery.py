@@ -44,8 +44,9 @@ from recovery.ratelimit import RateLimiter
 from recovery.sentinel import Sentinels
 from recovery.settings import Autoscaler, RateLimit, Settings, SettingsError, parse_settings
 from reference_app.refapp.disabled import parse_disabled
+from tests.engines.alertmanager import start_alertmanager
 from tests.engines.kube_api import RecordedKubeApi
-from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for
+from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for, wait_started
 from tests.engines.redis import PASSWORD, RedisGroup
 from tests.test_manifests import kubernetes_validate
 
@@ -136,7 +137,8 @@ class Service:
         env = {"PATH": os.environ["PATH"], "RECOVERY_CONFIG": str(config), "HOST": "127.0.0.1",
                "PORT": str(self.port), "KUBECONFIG": str(self.kubeconfig), "POD_NAME": f"langgraph-recovery-{phase}"}
         self.process = start([sys.executable, "-m", "recovery"], self.log, cwd=ROOT, env=env)
-        wait_for(lambda: port_open(self.port), timeout=20, what=f"the {phase} recovery service listening")
+        wait_started(self.process, self.log, lambda: port_open(self.port),
+                     what=f"the {phase} recovery service listening", timeout=20, cleanup=self.stop)
 
     def stop(self) -> None:
         if self.process:
@@ -197,7 +199,7 @@ def master_lost(redis_group, addresses, directory, kube_api) -> str:
 
 
 def api_client_for(kube_api: RecordedKubeApi, directory: Path):
-    os.environ["KUBECONFIG"] = str(kube_api.write_kubeconfig(directory / "kubeconfig"))
+    os.environ["KUBECONFIG"] = str(kube_api.kubeconfig(directory / "kubeconfig"))
     try:
         return api_client()
     finally:
@@ -221,18 +223,16 @@ def _alertmanager_config(directory: Path, service_port: int, closed: int) -> dic
 @pytest.fixture(scope="module")
 def running(directory, kube_api, master_lost, addresses):
     """Alertmanager 0.25 and the service (dry-run first); yields (service, Alertmanager's port)."""
-    service = Service(directory, kube_api.write_kubeconfig(directory / "kubeconfig"))
-    path = directory / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(_alertmanager_config(directory, service.port, free_port()), sort_keys=False))
-    service.start(local_settings(directory, addresses, dry_run=True), "dry-run")
-    web = free_port()
-    process = start(["prometheus-alertmanager", f"--config.file={path}", f"--storage.path={directory / 'am-data'}",
-                     f"--web.listen-address=127.0.0.1:{web}", "--cluster.listen-address="], directory / "alertmanager.log")
+    service = Service(directory, kube_api.kubeconfig(directory / "kubeconfig"))
+    config = yaml.safe_dump(_alertmanager_config(directory, service.port, free_port()), sort_keys=False)
     try:
-        wait_for(lambda: port_open(web), timeout=15, what="Alertmanager listening")
-        yield service, web
+        service.start(local_settings(directory, addresses, dry_run=True), "dry-run")
+        alertmanager = start_alertmanager(config)
+        try:
+            yield service, alertmanager.port
+        finally:
+            alertmanager.cleanup()
     finally:
-        stop_pid(process.pid)
         service.stop()
 
 

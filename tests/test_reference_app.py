@@ -13,26 +13,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.errors import NodeTimeoutError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from prometheus_client.parser import text_string_to_metric_families
 
 from reference_app.refapp.checkpointer import SCHEMA_LOCK_KEY, create_pool, prepare_schema
 from reference_app.refapp.disabled import DisabledGraphs, parse_disabled
@@ -43,8 +37,10 @@ from reference_app.refapp.metrics import Metrics
 from reference_app.refapp.runs import Runner, run_config
 from reference_app.refapp.service import node_options
 from reference_app.refapp.settings import SettingsError, load_settings
+from tests.engines.otlp import OtlpReceiver
 from tests.engines.postgres import PostgresServer, new_server, start_server
-from tests.engines.procs import free_port, port_open, start, stop_pid, wait_for
+from tests.engines.procs import wait_for
+from tests.engines.reference_app import ReferenceApp
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = ROOT / "reference_app"
@@ -65,86 +61,6 @@ SEED_METRICS = {
 SEED_EVENT_TYPES = {"graph_start", "node_execution", "checkpoint", "interrupt", "error", "graph_end"}
 JSON_TYPES = {"keyword": str, "text": str, "date": str, "float": float, "long": int, "boolean": bool}
 SUPPORT_NODES = {"receive", "classify", "prioritize", "lookup_customer", "draft_reply", "human_review", "send_reply"}
-
-
-class OtlpReceiver:
-    """A tiny OTLP/HTTP endpoint: keeps every request body posted to /v1/traces."""
-
-    def __init__(self) -> None:
-        bodies: list[bytes] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path == "/v1/traces":
-                    bodies.append(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.bodies = bodies
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def spans(self) -> list:
-        found = []
-        for body in list(self.bodies):
-            request = ExportTraceServiceRequest.FromString(body)
-            for resource_spans in request.resource_spans:
-                service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}["service.name"]
-                for scope_spans in resource_spans.scope_spans:
-                    found.extend((service, span) for span in scope_spans.spans)
-        return found
-
-
-class AppProcess:
-    """`python -m refapp` on a free port, its stdout (the JSON log) in `log`, stopped by PID."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        self.log = log
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = start([sys.executable, "-m", "refapp"], self.log, cwd=APP_DIR, env=self.env)
-
-        def ready() -> bool:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the app exited: {self.log.read_text()[-3000:]}")
-            return port_open(self.port) and self.client.get("/ok").status_code == 200
-
-        wait_for(ready, timeout=60, what="the reference app's /ok")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_pid(self.process.pid)
-            self.process = None
-
-    def run(self, graph: str, thread_id: str | None = None, headers: dict | None = None, **inputs) -> httpx.Response:
-        body = {"assistant_id": graph, "input": inputs, **({"thread_id": thread_id} if thread_id else {})}
-        return self.client.post("/runs/wait", json=body, headers=headers)
-
-    def resume(self, graph: str, thread_id: str, value: object) -> httpx.Response:
-        return self.client.post(f"/threads/{thread_id}/runs/wait",
-                                json={"assistant_id": graph, "command": {"resume": value}})
-
-    def metrics(self) -> dict[str, list]:
-        """Samples by family name (counters keep their `_total` name), parsed by prometheus_client."""
-        families = {}
-        for family in text_string_to_metric_families(self.client.get("/metrics").text):
-            name = family.name + "_total" if family.type == "counter" else family.name
-            families[name] = family.samples
-        return families
-
-    def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
 
 
 def value(families: dict[str, list], sample: str, **labels: str) -> float:
@@ -178,8 +94,7 @@ def pg():
 def otlp():
     receiver = OtlpReceiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.close()
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +104,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(pg, otlp, workdir):
-    env = {
-        "PATH": os.environ["PATH"], "LANG": "C.UTF-8",
-        "DATABASE_URI": pg.server.dsn(),
+    settings = {
         "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "6",
         "N_JOBS_PER_WORKER": str(CONCURRENCY),
         "RETRY_INITIAL_INTERVAL_SECONDS": "0.05", "RETRY_JITTER": "false",
@@ -202,10 +115,10 @@ def app(pg, otlp, workdir):
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "OTEL_SERVICE_NAME": "refapp-under-test",
     }
-    process = AppProcess(env, workdir / "app.log")
+    process = ReferenceApp(pg.server.dsn(), workdir / "app.log", settings)
     process.start()
     yield process
-    process.stop()
+    process.close()
 
 
 # --- runs over HTTP ---------------------------------------------------------------------------

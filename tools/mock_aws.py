@@ -213,11 +213,31 @@ _ARNS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+# The property each type names itself by when the program gives none: Pulumi's auto-naming fills it in
+# at preview already (the logical name plus a random suffix; the plan keeps the logical name), so
+# resources that refer to it by name (a subnet group in an instance, a proxy in its target group) show it.
+_AUTONAMED: dict[str, str] = {
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:elasticache/parameterGroup:ParameterGroup": "name",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:elasticache/subnetGroup:SubnetGroup": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:rds/instance:Instance": "identifier",
+    "aws:rds/parameterGroup:ParameterGroup": "name",
+    "aws:rds/proxy:Proxy": "name",
+    "aws:rds/subnetGroup:SubnetGroup": "name",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:secretsmanager/secret:Secret": "name",
+}
+
+
 def created_state(type_: str, name: str, inputs: dict, aws: Aws) -> dict:
-    """What AWS fills in on create that programs read: the ARN, the name it was given (or the
-    identifier), endpoints of databases and caches."""
+    """What AWS fills in on create that programs read: the name Pulumi gives it, the ARN, endpoints of
+    databases and caches."""
+    named = {_AUTONAMED[type_]: inputs.get(_AUTONAMED[type_]) or name} if type_ in _AUTONAMED else {}
     if type_ not in _ARNS:
-        return {}
+        return named
     service, path, regional = _ARNS[type_]
     resource_name = inputs.get("name") or inputs.get("identifier") or inputs.get("bucket") or name
     partition = _partition(aws.region)["partition"]
@@ -225,7 +245,7 @@ def created_state(type_: str, name: str, inputs: dict, aws: Aws) -> dict:
     account = "" if regional is None else aws.account_id
     arn = f"arn:{partition}:{service}:{region}:{account}:" + path.format(
         name=resource_name, id=f"{zlib.crc32(name.encode()):08x}-0000-4000-8000-{zlib.crc32(name[::-1].encode()):012x}")
-    state = {"arn": arn}
+    state = {**named, "arn": arn}
     if type_ == "aws:rds/instance:Instance":
         host = f"{resource_name}.c0example.{aws.region}.rds.amazonaws.com"
         state |= {"identifier": resource_name, "address": host, "endpoint": f"{host}:5432"}

@@ -11,6 +11,7 @@ change nothing. Invokes the program needs get realistic answers (see `INVOKES`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import re
@@ -24,7 +25,8 @@ from typing import Any, Callable, TypeVar
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import mocks, resource, rpc, settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -209,29 +211,44 @@ class _PlanMocks(pulumi.runtime.Mocks):
 
 # --- the recording monitor ----------------------------------------------------------------------
 
-def _on_own_loop(call: Callable[[], T]) -> T:
-    """Run a monitor call with an event loop of its own, closed afterwards.
+class _ThreadLoops:
+    """An event loop for each executor thread that runs monitor calls, all closed by `close()`.
 
-    The SDK calls the monitor on asyncio's executor threads, and MockMonitor creates an event loop
-    on each thread it runs on (for its _sync_await) and never closes it. When the garbage collector
-    reaches such a loop only at interpreter exit, after the sockets it holds are closed, asyncio
-    prints `Exception ignored in BaseEventLoop.__del__ ... Invalid file descriptor: -1`. A loop
-    per call, closed here, leaves none to collect."""
-    if threading.current_thread() is threading.main_thread():
-        return call()  # the main thread's loop is the program's own: never replace it
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
+    The SDK calls the monitor on asyncio's executor threads, and MockMonitor needs an event loop
+    on each (for its _sync_await); left to itself it creates one per thread and never closes it.
+    When the garbage collector reaches such a loop only at interpreter exit, after the sockets it
+    holds are closed, asyncio prints `Exception ignored in BaseEventLoop.__del__ ... Invalid file
+    descriptor: -1`. So each thread gets a loop of ours on its first call, and the run closes them
+    once its executor's threads are joined. (A loop per call would do too, but making and closing
+    one, a socket pair and an epoll descriptor each, cost more than the rest of the call.)"""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
+
+    def run(self, call: Callable[[], T]) -> T:
+        if threading.current_thread() is threading.main_thread():
+            return call()  # the main thread's loop is the program's own: never replace it
+        if getattr(self._local, "loop", None) is None:
+            self._local.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._local.loop)
+            with self._lock:
+                self._loops.append(self._local.loop)
         return call()
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+
+    def close(self) -> None:
+        """Close every thread's loop; call it once the threads are joined."""
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
 
 
 class _RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, mocks_: _PlanMocks, record: list[Resource], reads: list[Read]):
+    def __init__(self, mocks_: _PlanMocks, record: list[Resource], reads: list[Read], loops: _ThreadLoops):
         super().__init__(mocks_)
-        self.record, self.reads = record, reads
+        self.record, self.reads, self.loops = record, reads, loops
         self._aliases_by_urn: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -292,16 +309,35 @@ class _RecordingMonitor(mocks.MockMonitor):
                 aliases=aliases,
                 retain_on_delete=bool(request.retainOnDelete),
             ))
-        return _on_own_loop(functools.partial(super().RegisterResource, request))
+        return self.loops.run(functools.partial(super().RegisterResource, request))
 
     def ReadResource(self, request):
         self.reads.append(Read(type=request.type, name=request.name, parent=_parent_name(request.parent),
                                urn=self.make_urn(request.parent, request.type, request.name), id=request.id,
                                provider=self._provider(request, True)))
-        return _on_own_loop(functools.partial(super().ReadResource, request))
+        return self.loops.run(functools.partial(super().ReadResource, request))
 
     def Invoke(self, request):
-        return _on_own_loop(functools.partial(super().Invoke, request))
+        return self.loops.run(functools.partial(super().Invoke, request))
+
+
+@contextlib.contextmanager
+def _without_source_positions():
+    """Skip the SDK's capture of the Python stack at each registration, for the run.
+
+    The SDK sends the engine a source position with every resource: it walks the whole stack
+    (`traceback.extract_stack`, a file URI per frame): some 0.1 s of a prod plan. The plan
+    records none of it. An empty trace means "no position", as for code without source. The
+    function is the SDK's own, private: if a release renames it, plans only get slower."""
+    captured = getattr(resource, "_get_stack_trace", None)
+    if captured is None:
+        yield
+        return
+    resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        resource._get_stack_trace = captured
 
 
 def run_program(program_dir: Path, project: str, stack: str, config: dict[str, str],
@@ -313,25 +349,29 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
     """
     record = [] if record is None else record
     # A loop of its own, closed afterwards; its executor's threads (the monitor calls ran on them)
-    # are joined first, so no thread of a run outlives it.
+    # are joined first, so no thread of a run outlives it, then their loops are closed.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    thread_loops = _ThreadLoops()
     try:
-        return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys), record)
+        with _without_source_positions():
+            return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys),
+                                             record, thread_loops)
     finally:
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+        thread_loops.close()
         asyncio.set_event_loop(None)
 
 
 def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], secret_keys: list[str],
-         record: list[Resource]) -> Plan:
+         record: list[Resource], thread_loops: _ThreadLoops) -> Plan:
     pulumi.runtime.set_all_config(dict(config), secret_keys)
     settings.ROOT.set(None)
     reads: list[Read] = []
     engine_mocks = _PlanMocks(Aws.from_config(project, config))
     pulumi.runtime.set_mocks(engine_mocks, project=project, stack=stack, preview=False,
-                             monitor=_RecordingMonitor(engine_mocks, record, reads))
+                             monitor=_RecordingMonitor(engine_mocks, record, reads, thread_loops))
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
     main = str(program_dir / "__main__.py")

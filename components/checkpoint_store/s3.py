@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi_aws import ec2, iam, kms, s3
 
+from ..aws import AwsResource
 from . import s3_settings as settings
 
 VPC_ENDPOINT_SERVICES = ("s3", "sts")
@@ -66,18 +66,19 @@ class S3Store:
     replica_bucket: str | None
 
 
-def _snake(key: str) -> str:
-    """`KMSMasterKeyID` -> `kms_master_key_id`: an S3 API field as pulumi_aws names its argument."""
+def _camel(key: str) -> str:
+    """`KMSMasterKeyID` -> `kmsMasterKeyId`: an S3 API field as the aws provider names it."""
     key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
+    first, *rest = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower().split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
-def snake_keys(value: Any) -> Any:
-    """An S3 API request body with every key renamed for pulumi_aws (values, Outputs included, kept)."""
+def camel_keys(value: Any) -> Any:
+    """An S3 API request body with every key renamed for the aws provider (values, Outputs included, kept)."""
     if isinstance(value, dict):
-        return {_snake(key): snake_keys(item) for key, item in value.items()}
+        return {_camel(key): camel_keys(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [snake_keys(item) for item in value]
+        return [camel_keys(item) for item in value]
     return value
 
 
@@ -85,44 +86,45 @@ def vpc_endpoint_service(region: str, service: str) -> str:
     return f"{'cn.com.amazonaws' if region.startswith('cn-') else 'com.amazonaws'}.{region}.{service}"
 
 
-def _configure_bucket(name: str, bucket: s3.Bucket, bucket_settings: settings.BucketSettings, policy: str,
+def _configure_bucket(name: str, bucket: AwsResource, bucket_settings: settings.BucketSettings, policy: str,
                       parent: pulumi.Resource, region: str | None = None) -> list[pulumi.Resource]:
     """The bucket's settings resources; returns the versioning (replication and lifecycle wait for it)."""
-    requests = snake_keys(bucket_settings.requests())
+    requests = {method: camel_keys(body) for method, body in bucket_settings.requests().items()}
     opts = pulumi.ResourceOptions(parent=parent)
-    where = {"region": region} if region else {}
-    s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.bucket, **where, opts=opts,
-                               rule=requests["put_bucket_ownership_controls"]["ownership_controls"]["rules"][0])
-    public_access = s3.BucketPublicAccessBlock(f"{name}-public-access", bucket=bucket.bucket, **where, opts=opts,
-                                               **requests["put_public_access_block"]["public_access_block_configuration"])
-    versioning = s3.BucketVersioning(f"{name}-versioning", bucket=bucket.bucket, **where, opts=opts,
-                                     **requests["put_bucket_versioning"])
-    s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption", bucket=bucket.bucket, **where, opts=opts,
-        rules=requests["put_bucket_encryption"]["server_side_encryption_configuration"]["rules"])
-    s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle", bucket=bucket.bucket, **where,
-        rules=requests["put_bucket_lifecycle_configuration"]["lifecycle_configuration"]["rules"],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]))
+    target = {"bucket": bucket.bucket, **({"region": region} if region else {})}
+    AwsResource("aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{name}-ownership", {
+        **target, "rule": requests["put_bucket_ownership_controls"]["ownershipControls"]["rules"][0]}, opts)
+    public_access = AwsResource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {
+        **target, **requests["put_public_access_block"]["publicAccessBlockConfiguration"]}, opts)
+    versioning = AwsResource("aws:s3/bucketVersioning:BucketVersioning", f"{name}-versioning", {
+        **target, **requests["put_bucket_versioning"]}, opts)
+    AwsResource(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", f"{name}-encryption",
+        {**target, "rules": requests["put_bucket_encryption"]["serverSideEncryptionConfiguration"]["rules"]}, opts)
+    AwsResource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", f"{name}-lifecycle", {
+        **target, "rules": requests["put_bucket_lifecycle_configuration"]["lifecycleConfiguration"]["rules"]},
+        pulumi.ResourceOptions(parent=parent, depends_on=[versioning]))
     # S3 refuses concurrent changes to a bucket's policy and its public access block.
-    s3.BucketPolicy(f"{name}-policy", bucket=bucket.bucket, policy=policy, **where,
-                    opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access]))
+    AwsResource("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {**target, "policy": policy},
+                pulumi.ResourceOptions(parent=parent, depends_on=[public_access]))
     return [versioning]
 
 
 def _irsa_role(name: str, account: ServiceAccountRef, oidc_provider_arn: str, policy: pulumi.Output[str],
-               description: str, parent: pulumi.Resource) -> iam.Role:
-    role = iam.Role(name, description=description,
-                    assume_role_policy=settings.web_identity_trust(oidc_provider_arn, account.namespace, account.name),
-                    opts=pulumi.ResourceOptions(parent=parent))
-    iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))
+               description: str, parent: pulumi.Resource) -> AwsResource:
+    role = AwsResource("aws:iam/role:Role", name, {
+        "description": description,
+        "assumeRolePolicy": settings.web_identity_trust(oidc_provider_arn, account.namespace, account.name),
+    }, pulumi.ResourceOptions(parent=parent))
+    AwsResource("aws:iam/rolePolicy:RolePolicy", f"{name}-policy", {"role": role.id, "policy": policy},
+                pulumi.ResourceOptions(parent=parent))
     return role
 
 
-def _key(name: str, description: str, protect: bool, parent: pulumi.Resource, region: str | None = None) -> kms.Key:
-    return kms.Key(name, description=description, enable_key_rotation=True, deletion_window_in_days=30,
-                   **({"region": region} if region else {}),
-                   opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+def _key(name: str, description: str, protect: bool, parent: pulumi.Resource, region: str | None = None) -> AwsResource:
+    return AwsResource("aws:kms/key:Key", name, {
+        "description": description, "enableKeyRotation": True, "deletionWindowInDays": 30, "region": region,
+    }, pulumi.ResourceOptions(parent=parent, protect=protect))
 
 
 def _vpc_endpoints(name: str, params: S3Params, parent: pulumi.Resource) -> None:
@@ -134,18 +136,19 @@ def _vpc_endpoints(name: str, params: S3Params, parent: pulumi.Resource) -> None
     present AWS would otherwise route in-VPC traffic to S3's public addresses, outside that egress.
     """
     opts = pulumi.ResourceOptions(parent=parent)
-    group = ec2.SecurityGroup(
-        f"{name}-endpoints", vpc_id=params.vpc_id, description="HTTPS from the VPC to the S3 and STS interface endpoints",
-        ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": [params.vpc_cidr],
-                  "description": "HTTPS from the VPC"}],
-        egress=[], opts=opts)
+    group = AwsResource("aws:ec2/securityGroup:SecurityGroup", f"{name}-endpoints", {
+        "vpcId": params.vpc_id, "description": "HTTPS from the VPC to the S3 and STS interface endpoints",
+        "ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": [params.vpc_cidr],
+                     "description": "HTTPS from the VPC"}],
+        "egress": [],
+    }, opts)
     for service in VPC_ENDPOINT_SERVICES:
-        ec2.VpcEndpoint(
-            f"{name}-{service}-endpoint", vpc_id=params.vpc_id, vpc_endpoint_type="Interface",
-            service_name=vpc_endpoint_service(params.region, service), subnet_ids=list(params.private_subnet_ids),
-            security_group_ids=[group.id], private_dns_enabled=True,
-            dns_options={"private_dns_only_for_inbound_resolver_endpoint": False} if service == "s3" else None,
-            opts=opts)
+        AwsResource("aws:ec2/vpcEndpoint:VpcEndpoint", f"{name}-{service}-endpoint", {
+            "vpcId": params.vpc_id, "vpcEndpointType": "Interface",
+            "serviceName": vpc_endpoint_service(params.region, service), "subnetIds": list(params.private_subnet_ids),
+            "securityGroupIds": [group.id], "privateDnsEnabled": True,
+            "dnsOptions": {"privateDnsOnlyForInboundResolverEndpoint": False} if service == "s3" else None,
+        }, opts)
 
 
 def build(name: str, params: S3Params, bucket_prefix: str, ttl_seconds: int, app: ServiceAccountRef,
@@ -160,8 +163,8 @@ def build(name: str, params: S3Params, bucket_prefix: str, ttl_seconds: int, app
                                        noncurrent_days=params.noncurrent_version_days,
                                        abort_upload_days=params.abort_incomplete_upload_days)
 
-    bucket = s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=False,
-                       opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+    bucket = AwsResource("aws:s3/bucket:Bucket", f"{name}-bucket", {"bucket": bucket_name, "forceDestroy": False},
+                         pulumi.ResourceOptions(parent=parent, protect=protect))
     versioned = _configure_bucket(f"{name}-bucket", bucket, bucket_settings(key_arn),
                                   settings.bucket_policy(bucket_name, params.region), parent)
 
@@ -170,20 +173,24 @@ def build(name: str, params: S3Params, bucket_prefix: str, ttl_seconds: int, app
         replica_region = params.replication_region
         replica_name = settings.s3_bucket_name(bucket_prefix, pulumi.get_stack(), params.account_id, "replica")
         replica_key = _key(f"{name}-replica-key", f"SSE-KMS for s3://{replica_name}", protect, parent, replica_region)
-        replica = s3.Bucket(f"{name}-replica", bucket=replica_name, force_destroy=False, region=replica_region,
-                            opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+        replica = AwsResource("aws:s3/bucket:Bucket", f"{name}-replica",
+                              {"bucket": replica_name, "forceDestroy": False, "region": replica_region},
+                              pulumi.ResourceOptions(parent=parent, protect=protect))
         versioned += _configure_bucket(f"{name}-replica", replica, bucket_settings(replica_key.arn),
                                        settings.bucket_policy(replica_name, replica_region), parent, replica_region)
-        role = iam.Role(f"{name}-replication", assume_role_policy=settings.replication_trust(),
-                        description=f"S3 replication of s3://{bucket_name} to s3://{replica_name}",
-                        opts=pulumi.ResourceOptions(parent=parent))
-        role_policy = iam.RolePolicy(f"{name}-replication-policy", role=role.id, opts=pulumi.ResourceOptions(parent=parent),
-                                     policy=pulumi.Output.all(key_arn, replica_key.arn).apply(
-                                         lambda arns: settings.replication_role_policy(
-                                             bucket_name, replica_name, params.region, replica_region, *arns)))
-        configuration = snake_keys(settings.replication(role.arn, replica_name, replica_region, replica_key.arn))
-        s3.BucketReplicationConfig(f"{name}-replication", bucket=bucket.bucket, **configuration,
-                                   opts=pulumi.ResourceOptions(parent=parent, depends_on=[*versioned, role_policy]))
+        role = AwsResource("aws:iam/role:Role", f"{name}-replication", {
+            "assumeRolePolicy": settings.replication_trust(),
+            "description": f"S3 replication of s3://{bucket_name} to s3://{replica_name}",
+        }, pulumi.ResourceOptions(parent=parent))
+        role_policy = AwsResource("aws:iam/rolePolicy:RolePolicy", f"{name}-replication-policy", {
+            "role": role.id,
+            "policy": pulumi.Output.all(key_arn, replica_key.arn).apply(lambda arns: settings.replication_role_policy(
+                bucket_name, replica_name, params.region, replica_region, *arns)),
+        }, pulumi.ResourceOptions(parent=parent))
+        configuration = camel_keys(settings.replication(role.arn, replica_name, replica_region, replica_key.arn))
+        AwsResource("aws:s3/bucketReplicationConfig:BucketReplicationConfig", f"{name}-replication",
+                    {"bucket": bucket.bucket, **configuration},
+                    pulumi.ResourceOptions(parent=parent, depends_on=[*versioned, role_policy]))
 
     app_role = _irsa_role(f"{name}-app", app, params.oidc_provider_arn,
                           key_arn.apply(lambda arn: settings.app_policy(bucket_name, params.region, arn)),

@@ -2,8 +2,8 @@
 for the tests that apply them through boto3.
 
 Bucket settings are written in the S3 API's own shapes (what boto3 sends and reads back);
-`s3.py` turns their keys into pulumi_aws argument names mechanically. IAM documents are JSON
-strings, as both IAM and pulumi_aws take them.
+`s3.py` turns their keys into the aws provider's (camelCase) property names mechanically. IAM
+documents are JSON strings, as both IAM and the provider take them.
 
 The bucket is shared by two writers, each confined to a prefix: the app (`checkpoints/`) and the
 PostgreSQL backups (`postgres/`). The prefixes keep the checkpoint TTL from expiring backups (a

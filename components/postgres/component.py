@@ -15,6 +15,7 @@ import pulumi
 import pulumi_random as random
 
 from components import netpol
+from components.aws import invoke
 from components.connections import Endpoint
 from components.kube import KubeObject
 from components.namespace import ComputeResources
@@ -168,13 +169,11 @@ class PostgresCluster(pulumi.ComponentResource):
         return superuser.result, [cluster], host, ro_host, direct
 
     def _rds(self, name: str, args: PostgresArgs, app_password: pulumi.Output[str]):
-        import pulumi_aws.secretsmanager as secretsmanager  # only prod-like stacks pay for it
-
         database = RdsPostgres(f"{name}-rds", args.rds, RoleNames.app, app_password, pulumi.ResourceOptions(parent=self))
         self.cluster_id = database.primary_identifier
-        master = secretsmanager.get_secret_version_output(secret_id=database.master_secret_arn,
-                                                          opts=pulumi.InvokeOutputOptions(parent=self))
-        admin_password = pulumi.Output.secret(master.secret_string.apply(_password_of))
+        master = invoke("aws:secretsmanager/getSecretVersion:getSecretVersion",
+                        {"secretId": database.master_secret_arn}, pulumi.InvokeOutputOptions(parent=self))
+        admin_password = pulumi.Output.secret(master.apply(lambda version: _password_of(version.get("secretString"))))
         self.endpoints = (Endpoint("postgres", (5432,), cidr=args.vpc_cidr),)
         return admin_password, [database], database.proxy_endpoint, database.readonly_endpoint, database.primary_endpoint
 

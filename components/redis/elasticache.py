@@ -13,12 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws.ec2 as ec2
-import pulumi_aws.eks as eks
-import pulumi_aws.elasticache as elasticache
-import pulumi_aws.kms as kms
 import pulumi_random as random
 
+from components.aws import AwsResource, invoke
 from components.connections import Endpoint
 
 PORT = 6379
@@ -60,50 +57,48 @@ class ElastiCacheRedis(pulumi.ComponentResource):
         super().__init__("langgraph:platform:ElastiCacheRedis", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=spec.protect)
-        key = kms.Key(f"{name}-key", description=f"{name}: ElastiCache at rest", enable_key_rotation=True,
-                      deletion_window_in_days=30, opts=stateful)
+        key = AwsResource("aws:kms/key:Key", f"{name}-key", {
+            "description": f"{name}: ElastiCache at rest", "enableKeyRotation": True, "deletionWindowInDays": 30},
+            stateful)
         token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
-        cluster = eks.get_cluster_output(name=spec.eks_cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
-        group = ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=spec.vpc_id, description=f"{name}: Redis from the EKS cluster only",
-            ingress=[ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=PORT, to_port=PORT,
-                                                  description="Redis from the EKS cluster",
-                                                  security_groups=[cluster.vpc_config.cluster_security_group_id])],
-            opts=child)
-        subnets = elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(spec.subnet_ids),
-                                          description=f"{name}: private subnets", opts=child)
+        cluster = invoke("aws:eks/getCluster:getCluster", {"name": spec.eks_cluster_name},
+                         pulumi.InvokeOutputOptions(parent=self))
+        group = AwsResource("aws:ec2/securityGroup:SecurityGroup", f"{name}-sg", {
+            "vpcId": spec.vpc_id, "description": f"{name}: Redis from the EKS cluster only",
+            "ingress": [{"protocol": "tcp", "fromPort": PORT, "toPort": PORT,
+                         "description": "Redis from the EKS cluster",
+                         "securityGroups": [cluster["vpcConfig"]["clusterSecurityGroupId"]]}]}, child)
+        subnets = AwsResource("aws:elasticache/subnetGroup:SubnetGroup", f"{name}-subnets", {
+            "subnetIds": list(spec.subnet_ids), "description": f"{name}: private subnets"}, child)
         family = f"valkey{spec.engine_version.split('.')[0]}"
-        params = elasticache.ParameterGroup(
-            f"{name}-params", family=family, description=f"{name}: the seed's settings",
-            parameters=[elasticache.ParameterGroupParameterArgs(name=k, value=v) for k, v in sorted(parameters(spec).items())],
-            opts=child)
-        sharding = ({"cluster_mode": "enabled", "num_node_groups": spec.shards, "replicas_per_node_group": spec.replicas}
-                    if spec.cluster_mode else {"num_cache_clusters": spec.replicas + 1})
-        replication = elasticache.ReplicationGroup(
-            f"{name}-group",
-            description=f"{name}: LangGraph run coordination",
-            engine="valkey",
-            engine_version=spec.engine_version,
-            node_type=spec.node_type,
-            port=PORT,
+        params = AwsResource("aws:elasticache/parameterGroup:ParameterGroup", f"{name}-params", {
+            "family": family, "description": f"{name}: the seed's settings",
+            "parameters": [{"name": k, "value": v} for k, v in sorted(parameters(spec).items())]}, child)
+        sharding = ({"clusterMode": "enabled", "numNodeGroups": spec.shards, "replicasPerNodeGroup": spec.replicas}
+                    if spec.cluster_mode else {"numCacheClusters": spec.replicas + 1})
+        replication = AwsResource("aws:elasticache/replicationGroup:ReplicationGroup", f"{name}-group", {
+            "description": f"{name}: LangGraph run coordination",
+            "engine": "valkey",
+            "engineVersion": spec.engine_version,
+            "nodeType": spec.node_type,
+            "port": PORT,
             **sharding,
-            automatic_failover_enabled=True,
-            multi_az_enabled=True,
-            at_rest_encryption_enabled=True,
-            kms_key_id=key.arn,
-            transit_encryption_enabled=True,
-            auth_token=token.result,
-            subnet_group_name=subnets.name,
-            security_group_ids=[group.id],
-            parameter_group_name=params.name,
-            snapshot_retention_limit=spec.snapshot_retention_days,
-            snapshot_window="03:00-04:00",
-            maintenance_window="sun:04:30-sun:05:30",
-            final_snapshot_identifier=f"{name}-final",
-            auto_minor_version_upgrade=True,
-            apply_immediately=False,
-            opts=stateful,
-        )
+            "automaticFailoverEnabled": True,
+            "multiAzEnabled": True,
+            "atRestEncryptionEnabled": True,
+            "kmsKeyId": key.arn,
+            "transitEncryptionEnabled": True,
+            "authToken": token.result,
+            "subnetGroupName": subnets.name,
+            "securityGroupIds": [group.id],
+            "parameterGroupName": params.name,
+            "snapshotRetentionLimit": spec.snapshot_retention_days,
+            "snapshotWindow": "03:00-04:00",
+            "maintenanceWindow": "sun:04:30-sun:05:30",
+            "finalSnapshotIdentifier": f"{name}-final",
+            "autoMinorVersionUpgrade": True,
+            "applyImmediately": False,
+        }, stateful)
         self.endpoint = (replication.configuration_endpoint_address if spec.cluster_mode
                          else replication.primary_endpoint_address)
         self.endpoints = (Endpoint("redis", (PORT,), cidr=spec.vpc_cidr),)

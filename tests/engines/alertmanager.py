@@ -12,12 +12,11 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .procs import free_port, port_open, start, stop_pid, wait_for
+from .procs import free_port, http_ok, start, stop_pid, wait_started
 
 
 class WebhookReceiver:
@@ -97,18 +96,6 @@ def start_alertmanager(config_yaml: str) -> AlertmanagerServer:
                      f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
                     directory / "alertmanager.log")
     server = AlertmanagerServer(directory, port, process)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"alertmanager exited: {(directory / 'alertmanager.log').read_text()[-2000:]}")
-        if not port_open(port):
-            return False
-        with urllib.request.urlopen(f"http://{server.address}/-/ready", timeout=2) as response:
-            return response.status == 200
-
-    try:
-        wait_for(ready, timeout=20, what="Alertmanager ready")
-    except BaseException:
-        server.cleanup()
-        raise
+    wait_started(process, directory / "alertmanager.log", lambda: http_ok(port, "/-/ready"), what="Alertmanager ready",
+                 timeout=20, cleanup=server.cleanup)
     return server

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from .procs import free_port, port_open, start, stop_pid, wait_for
+from .procs import free_port, http_ok, start, stop_pid, wait_started
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv-langgraph-api" / "bin" / "python"
@@ -77,18 +77,6 @@ def start_server(jobs_per_worker: int = 2, stats_interval_seconds: int = 1) -> L
                      "--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs_per_worker)],
                     directory / "server.log", cwd=directory, env=env)
     server = LangGraphServer(directory, port, process, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30))
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"langgraph-api exited: {server.log.read_text()[-3000:]}")
-        try:
-            return port_open(port) and server.client.get("/ok").status_code == 200
-        except httpx.TransportError:  # listening, not serving yet
-            return False
-
-    try:
-        wait_for(ready, timeout=60, what="the LangGraph server's /ok")
-    except BaseException:
-        server.cleanup()
-        raise
+    wait_started(process, server.log, lambda: http_ok(port, "/ok"), what="the LangGraph server's /ok", timeout=60,
+                 cleanup=server.cleanup)
     return server

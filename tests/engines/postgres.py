@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import free_port, port_open, start, stop_pid, wait_for
+from .procs import free_port, port_open, start, stop_pid, wait_started
 
 SUPERUSER, SUPERUSER_PASSWORD = "postgres", "test-superuser-password"
 
@@ -104,12 +104,11 @@ def start_server(directory: Path, port: int | None = None, extra_args: tuple[str
     server = PostgresServer(directory, port, process)
 
     def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"postgres exited: {(directory / 'server.log').read_text()[-2000:]}")
         return port_open(port) and subprocess.run(
             ["pg_isready", "-h", "127.0.0.1", "-p", str(port)], capture_output=True).returncode == 0
 
-    wait_for(ready, timeout=30, what=f"PostgreSQL on port {port}")
+    wait_started(process, directory / "server.log", ready, what=f"PostgreSQL on port {port}", timeout=30,
+                 cleanup=server.stop)
     return server
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -37,6 +39,16 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def http_ok(port: int, path: str) -> bool:
+    """A GET of `path` on 127.0.0.1:`port` answers 200; False while the server refuses, resets or
+    answers otherwise (a process that listens before it serves)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # URLError and HTTPError are OSErrors
+        return False
+
+
 def start(argv: Sequence[str], log: Path, *, cwd: Path | None = None, env: dict | None = None,
           user: str | None = None) -> subprocess.Popen:
     """Start `argv` in its own process group with output to `log`; as `user` when running as root."""
@@ -45,6 +57,26 @@ def start(argv: Sequence[str], log: Path, *, cwd: Path | None = None, env: dict 
     handle = open(log, "ab")
     return subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
                             start_new_session=True)
+
+
+def wait_started(process: subprocess.Popen, log: Path, ready: Callable[[], bool], *, what: str,
+                 timeout: float = 15.0, cleanup: Callable[[], None] | None = None) -> None:
+    """Wait until `ready()` holds for the `process` just started.
+
+    Its exit fails the wait at once with the tail of its `log` (the reason is there, and waiting out
+    the timeout would only hide it); on any failure `cleanup` runs first, so nothing is left running.
+    """
+    def check() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {process.returncode}: {log.read_text()[-3000:]}")
+        return ready()
+
+    try:
+        wait_for(check, timeout=timeout, what=what)
+    except BaseException:
+        if cleanup is not None:
+            cleanup()
+        raise
 
 
 def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:

@@ -1,8 +1,9 @@
-"""A real Prometheus (Debian's `prometheus` 2.42) on 127.0.0.1 with rules, scrape jobs and an Alertmanager.
+"""A real Prometheus (Debian's `prometheus` 2.42) on 127.0.0.1 scraping static targets, with rules
+and an Alertmanager if given.
 
-The config is plain data built here: every target is a static one carrying the `namespace` and
-`pod` labels the Prometheus operator's relabelling gives a scraped pod, so that rules and
-dashboards grouping by them see what they would see in the cluster.
+The config is plain data built here. A target may carry the `namespace` and `pod` labels the
+Prometheus operator's relabelling gives a scraped pod, so that rules and dashboards grouping by them
+see what they would see in the cluster; one without them keeps the labels its series carry.
 """
 
 from __future__ import annotations
@@ -17,25 +18,25 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import free_port, port_open, start, stop_pid, wait_for
+from .procs import free_port, http_ok, start, stop_pid, wait_started
 
 
 @dataclass(frozen=True)
 class Target:
-    """One scrape target (host:port, metrics on /metrics) and the pod it stands for."""
+    """One scrape target (host:port, metrics on /metrics) and the pod it stands for, if any."""
 
     job: str
     address: str
-    namespace: str
-    pod: str
+    namespace: str | None = None
+    pod: str | None = None
 
 
 @dataclass(frozen=True)
 class PrometheusSettings:
-    """What the test's Prometheus loads: the rules file text, targets, Alertmanagers (host:port)."""
+    """What the test's Prometheus loads: targets, the rules file text (empty: no rules), Alertmanagers (host:port)."""
 
-    rules: str
     targets: tuple[Target, ...]
+    rules: str = ""
     alertmanagers: tuple[str, ...] = ()
     interval: str = "1s"
     """Scrape and evaluation interval: seconds, so that rates and `for`s pass within a test."""
@@ -45,12 +46,16 @@ class PrometheusSettings:
     first evaluation, would otherwise reach Alertmanager only a minute later."""
 
 
+def _static_config(target: Target) -> dict:
+    labels = {name: value for name, value in (("namespace", target.namespace), ("pod", target.pod)) if value}
+    return {"targets": [target.address], **({"labels": labels} if labels else {})}
+
+
 def config(settings: PrometheusSettings, rules_path: Path) -> dict:
     """prometheus.yml as data: one job per distinct `job`, a static config per target."""
     jobs: dict[str, list[dict]] = {}
     for target in settings.targets:
-        jobs.setdefault(target.job, []).append(
-            {"targets": [target.address], "labels": {"namespace": target.namespace, "pod": target.pod}})
+        jobs.setdefault(target.job, []).append(_static_config(target))
     document: dict = {
         "global": {"scrape_interval": settings.interval, "evaluation_interval": settings.interval},
         "rule_files": [str(rules_path)],
@@ -75,9 +80,13 @@ class PrometheusServer:
     def log(self) -> Path:
         return self.directory / "prometheus.log"
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def api(self, path: str, **params: str) -> dict | list:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/{path}{query}", timeout=10) as response:
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}{query}", timeout=10) as response:
             body = json.load(response)
         if body["status"] != "success":
             raise RuntimeError(f"Prometheus API {path}: {body}")
@@ -95,6 +104,7 @@ class PrometheusServer:
         return self.api("targets", state="active")["activeTargets"]
 
     def all_up(self) -> bool:
+        """Every target scraped and up."""
         targets = self.active_targets()
         return len(targets) == len(self.targets) and all(t["health"] == "up" for t in targets)
 
@@ -127,18 +137,6 @@ def start_prometheus(settings: PrometheusSettings) -> PrometheusServer:
                      f"--web.listen-address=127.0.0.1:{port}", f"--rules.alert.resend-delay={settings.resend_delay}"],
                     directory / "prometheus.log")
     server = PrometheusServer(directory, port, process, settings.targets)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"prometheus exited: {server.log.read_text()[-2000:]}")
-        if not port_open(port):
-            return False
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as response:
-            return response.status == 200
-
-    try:
-        wait_for(ready, timeout=30, what="Prometheus ready")
-    except BaseException:
-        server.cleanup()
-        raise
+    wait_started(process, server.log, lambda: http_ok(port, "/-/ready"), what="Prometheus ready", timeout=30,
+                 cleanup=server.cleanup)
     return server

@@ -12,13 +12,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from components.checkpoint_store import seaweedfs as weed
 
-from .procs import free_port, start, stop_pid, wait_for
+from .procs import free_port, http_ok, start, stop_pid, wait_started
 
 WEED = Path(sys.executable).parent / "weed"
 
@@ -30,11 +29,6 @@ def _distinct_ports(count: int) -> list[int]:
         if port not in ports:
             ports.append(port)
     return ports
-
-
-def _healthy(port: int) -> bool:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-        return response.status == 200
 
 
 @dataclass
@@ -59,11 +53,8 @@ class SeaweedServer:
         argv = [str(WEED), *weed.server_args(ports, str(data), str(config), weed.volume_size_limit_mb(storage_size))]
         process = start(argv, directory / "weed.log", env=env)
         server = cls(ports, directory, env, process.pid)
-        try:
-            wait_for(lambda: _healthy(ports.s3), timeout=30, what="SeaweedFS S3 gateway")
-        except TimeoutError:
-            server.stop()
-            raise
+        wait_started(process, directory / "weed.log", lambda: http_ok(ports.s3, "/healthz"),
+                     what="SeaweedFS S3 gateway", timeout=30, cleanup=server.stop)
         return server
 
     @property

@@ -1,0 +1,189 @@
+"""The plan loads no pulumi_aws module and no typed Kubernetes class, and what it registers in their
+place (`components.aws`) is what pulumi_aws's typed classes and functions send the engine.
+
+Loading pulumi_aws's typed classes cost about a second of every prod plan; the first test keeps
+that from coming back unnoticed. The second compares, request by request, what the engine receives
+from each typed class the program stood in for and from `AwsResource`, so a pulumi_aws upgrade
+that adds a secret, an alias or an output to one of them fails here rather than drifting silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pulumi
+import pytest
+from google.protobuf import json_format
+
+from components.aws import TYPES
+from tools import mock_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# In a fresh interpreter: plan prod as `python -m tools.plan prod` does, then report which of the
+# modules in question were executed. A lazily imported module sits in sys.modules unexecuted
+# (type `_LazyModule`) until its first attribute access: only executed ones count.
+PLAN_THEN_LIST_MODULES = """
+import contextlib, io, json, runpy, sys
+sys.argv = ["tools.plan", "prod"]
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        runpy.run_module("tools.plan", run_name="__main__")
+    except SystemExit as done:
+        assert not done.code, done.code
+print(json.dumps(sorted(name for name, module in sys.modules.items()
+                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes")
+                        and type(module).__name__ != "_LazyModule")))
+"""
+
+
+def _typed_kubernetes_modules(names: list[str]) -> list[str]:
+    """The typed Kubernetes API groups' modules (`pulumi_kubernetes.core`, `...apps.v1.Deployment`)."""
+    groups = (["pulumi_kubernetes", "core"], ["pulumi_kubernetes", "apps"])
+    return [name for name in names if name.split(".")[:2] in groups]
+
+
+def test_the_prod_plan_imports_no_pulumi_aws_and_no_typed_kubernetes_classes():
+    result = subprocess.run([sys.executable, "-c", PLAN_THEN_LIST_MODULES], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout)
+    assert "pulumi_kubernetes" in loaded, "the check must see the modules the plan does load"
+    assert [name for name in loaded if name.split(".")[0] == "pulumi_aws"] == []
+    assert _typed_kubernetes_modules(loaded) == []
+
+
+# --- AwsResource against the typed classes ---------------------------------------------------------
+
+def _typed_class(token: str) -> type[pulumi.CustomResource]:
+    """`aws:s3/bucket:Bucket` -> pulumi_aws.s3.Bucket."""
+    module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
+    return getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+
+
+def _args_class(cls: type) -> type:
+    """The class of a typed resource's arguments: `<Name>Args`, or `<Name>InitArgs` where the
+    module has an input type of that name already (BucketVersioning's, for one)."""
+    module = importlib.import_module(cls.__module__)
+    return getattr(module, f"{cls.__name__}InitArgs", None) or getattr(module, f"{cls.__name__}Args")
+
+
+def _engine_names(cls: type) -> dict[str, str]:
+    """Python name -> engine name of each property of a typed resource or args class."""
+    return {name: getattr(prop.fget, "_pulumi_name", name) for name, prop in inspect.getmembers(cls)
+            if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name")}
+
+
+def _sample_inputs(token: str) -> dict[str, str]:
+    """A value for each required input and each secret one, by engine name (the engine takes any
+    value of a mock: only names, wrapping and options are compared)."""
+    args = _args_class(_typed_class(token))
+    names = _engine_names(args)
+    required = [name for name, param in inspect.signature(args.__init__).parameters.items()
+                if name not in ("self", "__self__") and param.default is inspect.Parameter.empty]
+    inputs = {names[name]: f"{name}-value" for name in required}
+    inputs |= {secret: f"{secret}-value" for secret in TYPES[token].secrets if secret in names.values()}
+    return inputs
+
+
+# The functions the program calls through `invoke`: token -> (module, typed function, its keyword
+# arguments, the same arguments as the engine names them).
+INVOKES = {
+    "aws:eks/getCluster:getCluster": ("pulumi_aws.eks", "get_cluster_output", {"name": "langgraph-prod"},
+                                      {"name": "langgraph-prod"}),
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": (
+        "pulumi_aws.secretsmanager", "get_secret_version_output", {"secret_id": "arn:aws:secretsmanager:x"},
+        {"secretId": "arn:aws:secretsmanager:x"}),
+}
+
+PROGRAM = """
+import importlib
+import json
+import pulumi
+from components.aws import AwsResource, invoke
+
+config = pulumi.Config()
+for token, inputs in json.loads(config.require("inputs")).items():
+    module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
+    typed = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    snake = json.loads(config.require("snake"))[token]
+    typed(f"typed-{token}", **{snake[key]: value for key, value in inputs.items()})
+    AwsResource(token, f"generic-{token}", inputs)
+for token, (module, function, kwargs, args) in json.loads(config.require("invokes")).items():
+    getattr(importlib.import_module(module), function)(**kwargs)
+    invoke(token, args)
+"""
+
+
+@pytest.fixture(scope="module")
+def requests(tmp_path_factory) -> dict[str, list[dict]]:
+    """Every request the engine got from the program above, by kind, without source positions."""
+    program = tmp_path_factory.mktemp("aws-types")
+    (program / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    inputs = {token: _sample_inputs(token) for token in TYPES}
+    snake = {token: {engine: python for python, engine in _engine_names(_args_class(_typed_class(token))).items()}
+             for token in TYPES}
+    config = {f"proj:{key}": json.dumps(value) for key, value in
+              {"inputs": inputs, "snake": snake, "invokes": INVOKES}.items()}
+    seen: dict[str, list[dict]] = {"register": [], "invoke": []}
+    monitor = mock_engine._RecordingMonitor
+
+    def recording(kind: str, method):
+        def record(self, request):
+            message = json_format.MessageToDict(request)
+            seen[kind].append({k: v for k, v in message.items() if k not in ("sourcePosition", "stackTrace")})
+            return method(self, request)
+        return record
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(monitor, "RegisterResource", recording("register", monitor.RegisterResource))
+        patch.setattr(monitor, "Invoke", recording("invoke", monitor.Invoke))
+        mock_engine.run_program(program, "proj", "dev", config)
+    return seen
+
+
+def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
+    """Requests whose resource name starts with `prefix`, by the rest of the name; dependency
+    lists (sets, in no fixed order) sorted, and the name prefix taken out of every URN."""
+    found = {}
+    for request in registered:
+        if request["name"].startswith(prefix):
+            text = json.dumps({**request, "dependencies": sorted(request.get("dependencies", []))}, sort_keys=True)
+            found[request["name"][len(prefix):]] = json.loads(text.replace(f"::{prefix}", "::"))
+    return found
+
+
+def test_aws_resources_send_the_engine_what_the_typed_classes_send(requests):
+    typed, generic = _by_name(requests["register"], "typed-"), _by_name(requests["register"], "generic-")
+    assert sorted(typed) == sorted(TYPES)
+    for token in TYPES:
+        assert generic[token] | {"name": ""} == typed[token] | {"name": ""}, token
+    # What makes the comparison worth having: each kind of addition appears somewhere.
+    assert typed["aws:rds/instance:Instance"]["additionalSecretOutputs"] == ["password", "passwordWo"]
+    assert typed["aws:s3/bucket:Bucket"]["aliases"] and typed["aws:s3/bucket:Bucket"]["version"]
+    assert typed["aws:rds/subnetGroup:SubnetGroup"]["object"]["description"] == "Managed by Pulumi"
+
+
+def test_invokes_send_the_engine_what_the_typed_functions_send(requests):
+    calls = {}
+    for call in requests["invoke"]:
+        calls.setdefault(call["tok"], []).append(call)
+    assert sorted(calls) == sorted(INVOKES)
+    for token, (typed, generic) in calls.items():
+        assert typed == generic and typed["version"], token
+
+
+@pytest.mark.parametrize("token", sorted(TYPES))
+def test_declared_outputs_are_the_typed_class_outputs(token):
+    """Every output-only property of the typed class is declared, and nothing else but inputs."""
+    cls = _typed_class(token)
+    properties, inputs = set(_engine_names(cls).values()), set(_engine_names(_args_class(cls)).values())
+    declared = set(TYPES[token].outputs)
+    assert properties - inputs - {"id", "urn"} <= declared | set(TYPES[token].secrets)
+    assert declared <= properties, declared - properties
