@@ -18,6 +18,7 @@ from stackconfig.sections.app import ResourcesConfig
 
 from . import netpol
 from .connections import Endpoint, egress_rules
+from .security import restricted_container
 
 SERVICE_PORT = 80
 FLAGS_MOUNT = "/etc/langgraph/flags"
@@ -157,16 +158,7 @@ def deployment(spec: AppSpec, tier: Tier, config_hash: object) -> dict:
         "livenessProbe": _probe(app.probes.liveness, app.port),
         # Sleep first so the gateway stops routing here before the server begins its shutdown.
         "lifecycle": {"preStop": {"sleep": {"seconds": app.pre_stop_seconds}}},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": app.run_as_user,
-            "runAsGroup": app.run_as_user,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "privileged": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container(app.run_as_user),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
                          # The whole ConfigMap, not a subPath: a subPath mount never sees updates.
                          *([{"name": "flags", "mountPath": FLAGS_MOUNT, "readOnly": True}]

@@ -31,6 +31,7 @@ from . import helm, netpol
 from .kube import KubeObject
 from .namespace import POD_SECURITY_VERSION, ComputeResources, Tier, Workload, register_namespace
 from .pins import CHARTS
+from .security import restricted_container
 
 FLAGGER_API = "flagger.app/v1beta1"
 FLAGGER_NAMESPACE = "flagger"
@@ -41,6 +42,7 @@ FLAGGER_METRICS_PORT = 8080
 # selecting on it would send traffic to the workers too.
 SELECTOR_LABEL = "app"
 FLAGGER_POD = ComputeResources("50m", "64Mi", "500m", "256Mi")
+FLAGGER_UID = 10001
 LABELS = {"app.kubernetes.io/part-of": "langgraph-platform", "app.kubernetes.io/component": "progressive-delivery"}
 EXECUTIONS = "langgraph_executions_total"
 DURATION_BUCKETS = "langgraph_execution_duration_seconds_bucket"
@@ -218,10 +220,7 @@ def flagger_values(spec: DeliverySpec) -> dict:
         "leaderElection": {"enabled": False, "replicaCount": 1},
         # The chart's defaults ask for Linkerd and App Mesh sidecar injection; neither runs here.
         "podAnnotations": {},
-        "securityContext": {"enabled": True, "context": {
-            "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"}}},
+        "securityContext": {"enabled": True, "context": restricted_container(FLAGGER_UID)},
         "resources": FLAGGER_POD.as_resources(),
     }
 

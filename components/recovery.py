@@ -29,6 +29,7 @@ from recovery.settings import (Autoscaler, DisableGraph, PodRestart, RateLimit, 
 from . import netpol
 from .kube import KubeObject
 from .namespace import ComputeResources, Workload
+from .security import restricted_container
 
 PORT = 8080
 RUN_AS_USER = 10001
@@ -202,11 +203,7 @@ def deployment(spec: RecoverySpec) -> dict:
         "startupProbe": _probe(2, 15),
         "readinessProbe": _probe(10, 3),
         "livenessProbe": _probe(20, 3),
-        "securityContext": {
-            "runAsNonRoot": True, "runAsUser": RUN_AS_USER, "runAsGroup": RUN_AS_USER,
-            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "privileged": False,
-            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container(RUN_AS_USER),
         "volumeMounts": mounts,
     }
     return {

@@ -23,6 +23,7 @@ from .. import netpol
 from ..connections import Endpoint
 from ..namespace import ComputeResources, Workload
 from ..pins import IMAGES
+from ..security import restricted_container
 from .s3_settings import APP_PREFIX, BACKUP_PREFIX
 
 NAME = "seaweedfs"
@@ -274,16 +275,7 @@ def statefulset(spec: SeaweedSpec, identities_hash: object) -> dict:
         "startupProbe": _probe("/healthz", 2, 60),
         "readinessProbe": _probe("/healthz", 10, 3),
         "livenessProbe": _probe("/healthz", 20, 3),
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": spec.run_as_user,
-            "runAsGroup": spec.run_as_user,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "privileged": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container(spec.run_as_user),
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_DIR},
             {"name": "identities", "mountPath": CONFIG_DIR, "readOnly": True},

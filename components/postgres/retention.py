@@ -16,6 +16,7 @@ from pathlib import Path
 
 from components import netpol
 from components.pins import IMAGES
+from components.security import restricted_container
 
 SQL_FILE = Path(__file__).with_name("retention.sql")
 SQL_KEY = "retention.sql"
@@ -127,16 +128,7 @@ def cron_job(spec: RetentionSpec) -> dict:
         "args": psql_args(spec),
         "env": _environment(spec),
         "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": spec.run_as_user,
-            "runAsGroup": spec.run_as_user,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "privileged": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container(spec.run_as_user),
         "volumeMounts": [{"name": "sql", "mountPath": MOUNT_DIR, "readOnly": True}],
     }
     pod = {

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from components import netpol
 from components.pins import IMAGES
+from components.security import restricted_container
 
 from .sentinel_config import (EXPORTER_PORT, HAPROXY_STATS_PORT, REDIS_PORT, SENTINEL_PORT, RedisSentinelSpec,
                               haproxy_cfg, redis_conf, sentinel_conf)
@@ -122,19 +123,6 @@ def exporter_environment(spec: RedisSentinelSpec, port: int = REDIS_PORT) -> lis
             {"name": "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", "value": f":{EXPORTER_PORT}"}]
 
 
-def _container_security(uid: int) -> dict:
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": uid,
-        "runAsGroup": uid,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "privileged": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
 def _pod_security(uid: int) -> dict:
     return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
             "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"}}
@@ -197,7 +185,7 @@ def redis_statefulset(spec: RedisSentinelSpec) -> dict:
         "startupProbe": _health("redis-alive", 5, 60),
         "readinessProbe": _health("redis-ready", 5, 2),
         "livenessProbe": _health("redis-alive", 10, 3),
-        "securityContext": _container_security(REDIS_UID),
+        "securityContext": restricted_container(REDIS_UID),
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_MOUNT},
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
@@ -250,7 +238,7 @@ def _exporter(spec: RedisSentinelSpec, port: int) -> dict:
         "startupProbe": {**http, "periodSeconds": 2, "failureThreshold": 30},
         "readinessProbe": {**http, "periodSeconds": 10},
         "livenessProbe": {**http, "periodSeconds": 20},
-        "securityContext": _container_security(EXPORTER_UID),
+        "securityContext": restricted_container(EXPORTER_UID),
     }
 
 
@@ -267,7 +255,7 @@ def sentinel_statefulset(spec: RedisSentinelSpec) -> dict:
         "startupProbe": _health("sentinel-alive", 5, 30),
         "readinessProbe": _health("sentinel-alive", 5, 2),
         "livenessProbe": _health("sentinel-alive", 10, 3),
-        "securityContext": _container_security(REDIS_UID),
+        "securityContext": restricted_container(REDIS_UID),
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_MOUNT},
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
@@ -316,7 +304,7 @@ def haproxy_deployment(spec: RedisSentinelSpec) -> dict:
         "readinessProbe": {"httpGet": {"path": "/ready", "port": "metrics"}, "periodSeconds": 2,
                            "failureThreshold": 1},
         "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 10},
-        "securityContext": _container_security(HAPROXY_UID),
+        "securityContext": restricted_container(HAPROXY_UID),
         "volumeMounts": [{"name": "config", "mountPath": HAPROXY_CONFIG_MOUNT, "readOnly": True}],
     }
     return {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from components import netpol
+from components.security import restricted_container
 
 from .labels import DRILL_LABELS
 
@@ -104,11 +105,7 @@ def cron_job(spec: RestoreDrillJobSpec) -> dict:
                     *spec.extra_args],
         "env": [{"name": "HOME", "value": "/tmp"}],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-        "securityContext": {
-            "runAsNonRoot": True, "runAsUser": RUN_AS_USER, "runAsGroup": RUN_AS_USER,
-            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "privileged": False,
-            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_container(RUN_AS_USER),
         "volumeMounts": [{"name": "outputs", "mountPath": MOUNT_DIR, "readOnly": True},
                          {"name": "tmp", "mountPath": "/tmp"}],
     }
