@@ -1,9 +1,11 @@
-"""`python -m ops bench` against the reference app as a process on a real PostgreSQL: a short profile.
+"""`python -m ops bench` against the reference app as a process on a real PostgreSQL and Redis: a short
+profile.
 
 The app runs with N_JOBS_PER_WORKER=2, so its real knee is known: two runs execute at once and a
 third client waits for a slot, doubling its latency. The benchmark must find exactly that knee,
 see the app's own `langgraph_active_graphs` gauge top out at 2, and turn the knee into capacity
-inputs and the HPA range of the program's capacity model. The pure parts (percentiles, the knee
+inputs and the HPA range of the program's capacity model. Every run goes through Redis (its thread's
+run lock), as the official server's runs do. The pure parts (percentiles, the knee
 rule, the steps, the gauge scrape) are checked on hand-made figures.
 """
 
@@ -21,6 +23,7 @@ from ops.cli import main
 from ops.report import Status
 from tests.engines.postgres import new_server
 from tests.engines.procs import free_port
+from tests.engines.redis import RedisServer, start_redis
 from tests.engines.reference_app import ReferenceApp
 
 SLOTS = 2  # the app's N_JOBS_PER_WORKER
@@ -28,11 +31,19 @@ DELAY = 0.2
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def redis_server(tmp_path_factory):
+    server = start_redis(tmp_path_factory.mktemp("bench-redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, redis_server):
     workdir = tmp_path_factory.mktemp("bench")
     server = new_server({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
     app = ReferenceApp(server.dsn(), workdir / "app.log", {
-        "N_JOBS_PER_WORKER": str(SLOTS), "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4", "LOG_LEVEL": "WARNING"})
+        "N_JOBS_PER_WORKER": str(SLOTS), "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4", "LOG_LEVEL": "WARNING",
+        "REDIS_URI": redis_server.uri()})
     try:
         app.start()
         yield app.url
@@ -41,14 +52,22 @@ def app_url(tmp_path_factory):
         server.cleanup()
 
 
+def lock_commands(server: RedisServer) -> dict[str, int]:
+    """How many lock takes (SET) and compare-and-deletes (EVALSHA) the Redis has served."""
+    with server.client() as client:
+        stats = client.info("commandstats")
+    return {name: stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("set", "evalsha")}
+
+
 def outputs_file(directory: Path, **values: str) -> str:
     path = directory / "outputs.json"
     path.write_text(json.dumps(values))
     return str(path)
 
 
-def test_short_profile_finds_the_apps_slot_limit_as_the_knee(app_url, tmp_path, capsys):
+def test_short_profile_finds_the_apps_slot_limit_as_the_knee(app_url, redis_server, tmp_path, capsys):
     out, plot = tmp_path / "bench.json", tmp_path / "bench.png"
+    before = lock_commands(redis_server)
     code = main(["bench", "--outputs", outputs_file(tmp_path, app_url=app_url), "--json", "--steps", "1,2,4",
                  "--step-seconds", "2", "--warmup-seconds", "0.5", "--delay", str(DELAY), "--degradation", "1.5",
                  "--target-rps", "10", "--out", str(out), "--plot", str(plot)])
@@ -69,6 +88,9 @@ def test_short_profile_finds_the_apps_slot_limit_as_the_knee(app_url, tmp_path, 
     assert steps[4]["server_gauges"]["langgraph_active_graphs"]["max"] == SLOTS
     assert steps[4]["latency_seconds"]["p50"] >= 2 * DELAY
     assert steps[2]["throughput_rps"] > steps[1]["throughput_rps"]
+    # Each run took its thread's lock and released it (warm-up runs and runs cut by a window's end too).
+    taken = {name: calls - before[name] for name, calls in lock_commands(redis_server).items()}
+    assert taken["set"] >= sum(step["runs"] for step in steps.values()) and taken["evalsha"] >= taken["set"] - 4
 
     knee = report["knee"]
     assert knee["concurrency"] == SLOTS and knee["reached"] and knee["degraded_at"] == 4

@@ -1,22 +1,27 @@
-"""The reference LangGraph app as a real uvicorn process against a real PostgreSQL.
+"""The reference LangGraph app as real uvicorn processes against a real PostgreSQL and Redis.
 
 Runs complete, fail, retry and interrupt/resume over HTTP; their state survives a restart of the
 app; /metrics carries the seed's metrics with exactly its names, label sets and the counts the
 runs imply; every log line is JSON with the documented fields and types; /ok and its deep check
-follow the database; the disabled-graphs file takes effect; spans reach an OTLP receiver.
-In process: timeouts, replicas migrating the schema together, settings, the flag file parser,
-and the image's pins.
+follow the database and Redis; the disabled-graphs file takes effect; spans reach an OTLP receiver.
+Two replicas on one Redis run a thread one run at a time: a busy thread is refused with 409 from
+either, a dead replica's lock expires after its TTL, a lost lock cancels its run, and without
+Redis no run starts. In process: timeouts, replicas migrating the schema together, settings, the
+locks on a cluster-mode Redis, the flag file parser, and the image's pins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from importlib.metadata import version
@@ -34,12 +39,15 @@ from reference_app.refapp.graphs import GRAPHS
 from reference_app.refapp.instrument import Instrumentation
 from reference_app.refapp.log_fields import EVENT_TYPES, LOG_FIELDS
 from reference_app.refapp.metrics import Metrics
+from reference_app.refapp.run_locks import LockUnavailable, RunLocks, ThreadBusy, create_client
 from reference_app.refapp.runs import Runner, run_config
 from reference_app.refapp.service import node_options
 from reference_app.refapp.settings import SettingsError, load_settings
 from tests.engines.otlp import OtlpReceiver
 from tests.engines.postgres import PostgresServer, new_server, start_server
 from tests.engines.procs import wait_for
+from tests.engines.redis import PASSWORD as REDIS_PASSWORD
+from tests.engines.redis import RedisServer, start_cluster, start_redis
 from tests.engines.reference_app import ReferenceApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +55,8 @@ APP_DIR = ROOT / "reference_app"
 CONCURRENCY = 2
 DISABLED_REFRESH = 0.2
 HEALTH_TIMEOUT = 2.0
+LOCK_TTL = 1.0  # RUN_LOCK_TTL_SECONDS of both replicas: short, so that expiry and renewal show quickly
+LOCK_KEY = "refapp:thread-run:{}"  # the README's key of a thread's run lock
 
 # The seed's metrics, names and label sets exactly as DESIGN.md lists them (not imported from the app).
 SEED_METRICS = {
@@ -103,8 +113,24 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(pg, otlp, workdir):
+def redis_server(workdir):
+    server = start_redis(workdir / "redis")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rc(redis_server):
+    """A client of the module's Redis, to look at the locks the apps take."""
+    client = redis_server.client()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def app(pg, otlp, workdir, redis_server):
     settings = {
+        "REDIS_URI": redis_server.uri(), "RUN_LOCK_TTL_SECONDS": str(LOCK_TTL),
         "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "6",
         "N_JOBS_PER_WORKER": str(CONCURRENCY),
         "RETRY_INITIAL_INTERVAL_SECONDS": "0.05", "RETRY_JITTER": "false",
@@ -116,6 +142,17 @@ def app(pg, otlp, workdir):
         "OTEL_SERVICE_NAME": "refapp-under-test",
     }
     process = ReferenceApp(pg.server.dsn(), workdir / "app.log", settings)
+    process.start()
+    yield process
+    process.close()
+
+
+@pytest.fixture(scope="module")
+def app_b(pg, workdir, redis_server, app):
+    """A second replica on the same PostgreSQL and Redis (after `app`, which migrated the schema)."""
+    process = ReferenceApp(pg.server.dsn(), workdir / "app-b.log", {
+        "REDIS_URI": redis_server.uri(), "RUN_LOCK_TTL_SECONDS": str(LOCK_TTL),
+        "LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "4", "N_JOBS_PER_WORKER": "4"})
     process.start()
     yield process
     process.close()
@@ -185,9 +222,16 @@ def test_invalid_requests_are_refused_and_count_nothing(app):
     owned = app.run("order_refund", order_id="o-1", amount=10.0).json()["thread_id"]
     mismatch = app.run("support_ticket", thread_id=owned, ticket="x")
     assert mismatch.status_code == 409 and mismatch.json()["error"] == "thread_graph_mismatch"
+    # The official server's strategy field: only `reject` is what this app does.
+    enqueue = app.client.post("/runs/wait", json={"assistant_id": "order_refund", "multitask_strategy": "enqueue",
+                                                  "input": {"order_id": "o-2", "amount": 1.0}})
+    assert enqueue.status_code == 422 and "multitask_strategy" in enqueue.json()["message"]
     after = app.metrics()
     executions = [sum(s.value for s in families["langgraph_executions_total"]) for families in (before, after)]
     assert executions[1] - executions[0] == 1  # the order_refund run only
+    rejected = app.client.post("/runs/wait", json={"assistant_id": "order_refund", "multitask_strategy": "reject",
+                                                   "input": {"order_id": "o-3", "amount": 1.0}})
+    assert rejected.status_code == 200, rejected.text
 
 
 def test_runs_beyond_the_concurrency_bound_wait(app):
@@ -334,6 +378,199 @@ def test_ok_and_the_deep_check_follow_the_database(app, pg):
     wait_for(lambda: app.client.get("/ok?check_db=1").status_code == 200, timeout=20, what="deep check recovered")
 
 
+# --- one run per thread across replicas (Redis) ------------------------------------------------
+
+def _thread() -> str:
+    return f"t-{uuid.uuid4()}"
+
+
+def _rejected(families: dict[str, list], graph: str, reason: str) -> float:
+    return value(families, "langgraph_runs_rejected_total", graph_name=graph, reason=reason)
+
+
+def _wait_until(moment: float) -> None:
+    """Let time pass up to `moment` (time.monotonic()): what is under test is a lock outliving its TTL."""
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def test_a_busy_thread_is_refused_by_every_replica_until_its_run_ends(app, app_b, rc):
+    thread = _thread()
+    key = LOCK_KEY.format(thread)
+    before = app_b.metrics()
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        # Three TTLs long: the lock outlives its TTL only because the run renews it.
+        first = pool.submit(app.run, "order_refund", thread_id=thread, order_id="b-1", amount=1.0, delay=3 * LOCK_TTL)
+        wait_for(lambda: rc.exists(key), timeout=10, interval=0.01, what="the run's lock in Redis")
+        holder = rc.get(key)
+        _wait_until(started + 1.5 * LOCK_TTL)
+        other_replica = app_b.run("order_refund", thread_id=thread, order_id="b-2", amount=1.0)
+        same_replica = app.run("order_refund", thread_id=thread, order_id="b-3", amount=1.0)
+        # The lock comes before the thread's state is read: a resume is refused as busy, not as unknown.
+        resume = app_b.resume("order_refund", thread, {"approved": True})
+        assert rc.get(key) == holder
+        done = first.result()
+    assert done.status_code == 200 and done.json()["status"] == "success"
+    assert holder == done.json()["run_id"]  # the lock names the run that holds it
+    for refused in (other_replica, same_replica, resume):
+        assert refused.status_code == 409, refused.text
+        body = refused.json()
+        assert body["error"] == "thread_busy" and body["thread_id"] == thread and thread in body["message"]
+    # Released at the end (compare-and-delete), not left to expire: the next run starts at once.
+    assert not rc.exists(key)
+    # delay=0: the thread's state keeps the first run's delay otherwise.
+    assert app_b.run("order_refund", thread_id=thread, order_id="b-4", amount=1.0, delay=0).status_code == 200
+    after = app_b.metrics()
+    assert _rejected(after, "order_refund", "thread_busy") - _rejected(before, "order_refund", "thread_busy") == 2
+    assert value(after, "langgraph_executions_total", graph_name="order_refund", status="success") - \
+        value(before, "langgraph_executions_total", graph_name="order_refund", status="success") == 1
+    lines = [line for line in app_b.log_lines() if line["event"] == "run_rejected" and line.get("thread_id") == thread]
+    assert len(lines) == 2 and {line["reason"] for line in lines} == {"thread_busy"}
+    assert lines[0]["graph_name"] == "order_refund" and lines[0]["level"] == "warning"
+
+
+def test_a_run_without_a_thread_id_locks_the_thread_it_creates(app, app_b, rc):
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(app.run, "order_refund", order_id="n-1", amount=1.0, delay=2 * LOCK_TTL)
+        wait_for(lambda: rc.keys(LOCK_KEY.format("*")), timeout=10, interval=0.01, what="the new thread's lock")
+        [key] = rc.keys(LOCK_KEY.format("*"))
+        thread = key.removeprefix(LOCK_KEY.format(""))
+        refused = app_b.run("order_refund", thread_id=thread, order_id="n-2", amount=1.0)
+        done = first.result()
+    assert done.json()["thread_id"] == thread
+    assert refused.status_code == 409 and refused.json()["thread_id"] == thread
+
+
+def test_the_lock_of_a_killed_replica_expires_after_its_ttl(app, app_b, rc):
+    thread = _thread()
+    key = LOCK_KEY.format(thread)
+    with ThreadPoolExecutor(1) as pool:
+        doomed = pool.submit(app_b.run, "order_refund", thread_id=thread, order_id="k-1", amount=1.0, delay=60)
+        wait_for(lambda: rc.exists(key), timeout=10, interval=0.01, what="replica B's lock")
+        try:
+            app_b.stop(signal.SIGKILL)  # a crash: nothing released
+            killed = time.monotonic()
+            assert 0 < rc.pttl(key) <= LOCK_TTL * 1000
+            assert app.run("order_refund", thread_id=thread, order_id="k-2", amount=1.0).status_code == 409
+            # delay=0: the state B may have written keeps its 60 s otherwise.
+            wait_for(lambda: app.run("order_refund", thread_id=thread, order_id="k-3", amount=1.0,
+                                     delay=0).status_code == 200,
+                     timeout=LOCK_TTL + 10, interval=0.05, what="the thread free again")
+            freed_after = time.monotonic() - killed
+        finally:
+            app_b.start()
+        assert doomed.exception() is not None  # B's client lost its connection
+    assert freed_after < LOCK_TTL + 1  # the TTL, not a leak: PTTL was at most one TTL at the kill
+
+
+def test_a_run_whose_lock_is_taken_over_is_cancelled_and_frees_nothing(app, rc):
+    thread = _thread()
+    key = LOCK_KEY.format(thread)
+    delay = 10 * LOCK_TTL
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        run = pool.submit(app.run, "order_refund", thread_id=thread, order_id="o-1", amount=1.0, delay=delay)
+        wait_for(lambda: rc.exists(key), timeout=10, interval=0.01, what="the run's lock")
+        # As after an eviction or a failover that lost the key, and another run taking the thread.
+        rc.set(key, "another-run")
+        response = run.result()
+    assert response.status_code == 500 and response.json()["error"]["type"] == "RunLockLost"
+    assert time.monotonic() - started < delay / 2  # cancelled at the next renewal, not at the end
+    assert rc.get(key) == "another-run"  # its release deleted only its own lock
+    rc.delete(key)
+    assert any(line["event"] == "run_lock_lost" and line.get("thread_id") == thread for line in app.log_lines())
+
+
+def test_without_redis_no_run_starts_and_the_pod_is_not_ready(app, redis_server: RedisServer, rc):
+    thread = _thread()
+    key = LOCK_KEY.format(thread)
+    delay = 10 * LOCK_TTL
+    before = app.metrics()
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        running = pool.submit(app.run, "order_refund", thread_id=thread, order_id="r-1", amount=1.0, delay=delay)
+        wait_for(lambda: rc.exists(key), timeout=10, interval=0.01, what="the run's lock")
+        redis_server.stop()
+        try:
+            refused = app.run("order_refund", order_id="r-2", amount=1.0)
+            health_started = time.monotonic()
+            health = app.client.get("/ok?check_db=1")
+            health_seconds = time.monotonic() - health_started
+            live = app.client.get("/ok")
+            # The run in flight can no longer renew its lock: it is cancelled before the lock could expire.
+            interrupted = running.result()
+            interrupted_after = time.monotonic() - started
+        finally:
+            redis_server.start()
+    assert refused.status_code == 503 and refused.json()["error"] == "redis_unavailable", refused.text
+    assert health.status_code == 503 and health.json()["error"] == "redis_unreachable"
+    assert health_seconds < HEALTH_TIMEOUT + 2 and live.status_code == 200
+    assert interrupted.status_code == 500 and interrupted.json()["error"]["type"] == "RunLockLost"
+    assert interrupted_after < delay / 2
+    after = app.metrics()
+    graph = {"graph_name": "order_refund"}
+    assert _rejected(after, "order_refund", "lock_unavailable") - _rejected(before, "order_refund", "lock_unavailable") == 1
+    # The refused run never started: the only new execution is the cancelled one.
+    assert sum(value(after, "langgraph_executions_total", **graph, status=status)
+               - value(before, "langgraph_executions_total", **graph, status=status)
+               for status in ("success", "error", "interrupted")) == 1
+    assert REDIS_PASSWORD not in refused.text + health.text + app.log.read_text()
+    wait_for(lambda: app.client.get("/ok?check_db=1").status_code == 200, timeout=10, what="ready again")
+    assert app.run("order_refund", order_id="r-3", amount=1.0).status_code == 200
+
+
+def test_run_locks_on_a_cluster_mode_redis(tmp_path):
+    nodes = start_cluster(tmp_path)
+    settings = load_settings({"DATABASE_URI": "postgresql://unused", "REDIS_URI": nodes[0].uri(),
+                              "REDIS_CLUSTER": "true", "REDIS_KEY_PREFIX": "app-1:", "RUN_LOCK_TTL_SECONDS": "0.3"})
+    threads = [f"thread-{index}" for index in range(8)]
+
+    async def exercise() -> None:
+        locks = RunLocks(create_client(settings), settings.run_lock_ttl_seconds, settings.redis_key_prefix)
+        try:
+            await locks.ping()
+            async with contextlib.AsyncExitStack() as held:
+                leases = [await held.enter_async_context(locks.hold("g", thread, f"run-{thread}")) for thread in threads]
+                with pytest.raises(ThreadBusy):
+                    async with locks.hold("g", threads[0], "another-run"):
+                        pass
+                # Renewed past their TTL (0.3 s) while held, on whichever node owns each key.
+                assert await leases[0].guard(asyncio.sleep(1.0, "done")) == "done"
+                assert not any(lease.lost for lease in leases)
+                per_node = [node.client().dbsize() for node in nodes]
+                assert sum(per_node) == len(threads) and sum(1 for keys in per_node if keys) >= 2, per_node
+            assert [node.client().dbsize() for node in nodes] == [0] * len(nodes)  # all released
+        finally:
+            await locks.close()
+
+    try:
+        asyncio.run(exercise())
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def test_lock_errors_name_no_password(redis_server):
+    wrong = "wrong-secret-password"
+    settings = load_settings({"DATABASE_URI": "postgresql://unused", "REDIS_URI": redis_server.uri(password=wrong)})
+
+    async def try_lock() -> LockUnavailable:
+        locks = RunLocks(create_client(settings), 1.0)
+        try:
+            with pytest.raises(LockUnavailable) as caught:
+                async with locks.hold("g", "t", "run"):
+                    pass
+            return caught.value
+        finally:
+            await locks.close()
+
+    refused = asyncio.run(try_lock())
+    assert "AuthenticationError" in str(refused) and wrong not in str(refused)
+    with pytest.raises(SettingsError) as bad:
+        load_settings({"DATABASE_URI": "postgresql://unused", "REDIS_URI": f"http://user:{wrong}@cache:6379"})
+    assert "REDIS_URI" in str(bad.value) and wrong not in str(bad.value)
+
+
 # --- operator flag ----------------------------------------------------------------------------
 
 def test_disabled_graphs_file_takes_effect(app, workdir):
@@ -430,7 +667,13 @@ def test_concurrency_knob_and_its_seed_alias():
     assert load_settings(base | {"MAX_CONCURRENT_EXECUTIONS": "50", "N_JOBS_PER_WORKER": "4"}).max_concurrent_runs == 4
     assert load_settings(base).pool_max_size == 150
     assert load_settings({"POSTGRES_URI": "postgresql://fallback"}).database_uri == "postgresql://fallback"
-    for bad in ({"N_JOBS_PER_WORKER": "0"}, {"LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "many"}, {"RETRY_JITTER": "maybe"}):
+    plain = load_settings(base)
+    assert (plain.redis_uri, plain.redis_cluster, plain.run_lock_ttl_seconds, plain.redis_max_connections,
+            plain.redis_timeout_seconds) == (None, False, 30.0, 2000, 5.0)
+    with pytest.raises(SettingsError, match="REDIS_CLUSTER"):
+        load_settings(base | {"REDIS_URI": "unix:///run/redis.sock", "REDIS_CLUSTER": "true"})
+    for bad in ({"N_JOBS_PER_WORKER": "0"}, {"LANGGRAPH_POSTGRES_POOL_MAX_SIZE": "many"}, {"RETRY_JITTER": "maybe"},
+                {"RUN_LOCK_TTL_SECONDS": "0"}, {"REDIS_TIMEOUT": "-1"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             load_settings(base | bad)
     with pytest.raises(SettingsError, match="DATABASE_URI"):

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from .graphs import GRAPHS
 from .graphs.controls import input_errors
 from .logs import get_logger
+from .run_locks import REDIS_ERRORS, Lease, LockUnavailable, ThreadBusy
 from .service import Service, start_service, stop_service
 from .settings import Settings
 
@@ -70,6 +71,10 @@ def parse_run_request(body: Any, thread_in_path: str | None, graphs: Mapping[str
     thread_id = thread_in_path or body.get("thread_id") or str(uuid.uuid4())
     if not isinstance(thread_id, str):
         return _error(422, "invalid_request", "thread_id must be a string")
+    # The official server's strategy names; with no run queue, this app can only refuse (with REDIS_URI).
+    if body.get("multitask_strategy", "reject") != "reject":
+        return _error(422, "invalid_request", "multitask_strategy: only 'reject' is supported (this app has no "
+                      "run queue: a run on a busy thread is refused with 409)")
     payload, command = body.get("input"), body.get("command")
     if (payload is None) == (command is None):
         return _error(422, "invalid_request", "give exactly one of input (a new run) or command (a resume)")
@@ -84,8 +89,22 @@ def parse_run_request(body: Any, thread_in_path: str | None, graphs: Mapping[str
     return RunRequest(graph_name, thread_id, payload, None)
 
 
+@contextlib.asynccontextmanager
+async def _thread_lock(service: Service, run: RunRequest, execution_id: str) -> AsyncIterator[Lease | None]:
+    """The thread's run lock for the block (None without Redis); ThreadBusy or LockUnavailable otherwise."""
+    if service.run_locks is None:
+        yield None
+        return
+    async with service.run_locks.hold(run.graph_name, run.thread_id, execution_id) as lease:
+        yield lease
+
+
 async def create_run(request: Request) -> Response:
-    """Run a graph to completion or to its interrupt, or resume an interrupted thread; wait for the end."""
+    """Run a graph to completion or to its interrupt, or resume an interrupted thread; wait for the end.
+
+    The thread's run lock is taken before its state is read, so two requests cannot both find an
+    interrupted thread and resume it twice; it is held while the run waits for a slot and runs.
+    """
     service = _service(request)
     try:
         body = await request.json()
@@ -98,17 +117,20 @@ async def create_run(request: Request) -> Response:
         # Counted as nothing: the run never starts, so it is no execution and no error.
         return _error(503, "graph_disabled", f"graph {run.graph_name!r} is disabled by the operator "
                       "(disabled-graphs flag); try again once it is re-enabled")
-    owner = await _thread_owner(service, run.thread_id)
-    if owner is not None and owner != run.graph_name:
-        return _error(409, "thread_graph_mismatch", f"thread {run.thread_id!r} belongs to graph {owner!r}")
-    if run.payload is None:
-        if owner is None:
-            return _error(404, "unknown_thread", f"no thread {run.thread_id!r} to resume")
-        snapshot = await service.graphs[run.graph_name].aget_state({"configurable": {"thread_id": run.thread_id}})
-        if not snapshot.interrupts:
-            return _error(409, "not_interrupted", f"thread {run.thread_id!r} is not waiting on an interrupt")
-    result = await service.runner.run(run.graph_name, run.thread_id, run.payload, run.resume,
-                                      parent=propagate.extract(request.headers))
+    execution_id = str(uuid.uuid4())
+    async with _thread_lock(service, run, execution_id) as lease:
+        owner = await _thread_owner(service, run.thread_id)
+        if owner is not None and owner != run.graph_name:
+            return _error(409, "thread_graph_mismatch", f"thread {run.thread_id!r} belongs to graph {owner!r}")
+        if run.payload is None:
+            if owner is None:
+                return _error(404, "unknown_thread", f"no thread {run.thread_id!r} to resume")
+            snapshot = await service.graphs[run.graph_name].aget_state({"configurable": {"thread_id": run.thread_id}})
+            if not snapshot.interrupts:
+                return _error(409, "not_interrupted", f"thread {run.thread_id!r} is not waiting on an interrupt")
+        result = await service.runner.run(run.graph_name, run.thread_id, run.payload, run.resume,
+                                          parent=propagate.extract(request.headers),
+                                          execution_id=execution_id, lease=lease)
     return JSONResponse(result.as_json(), status_code=500 if result.status == "error" else 200)
 
 
@@ -129,7 +151,8 @@ async def thread_state(request: Request) -> Response:
 
 
 async def ok(request: Request) -> Response:
-    """Liveness; with `?check_db=1` also a query through the checkpointer's pool, bounded by HEALTH_CHECK_TIMEOUT."""
+    """Liveness; with `?check_db=1` also a query through the checkpointer's pool and, with REDIS_URI, a
+    PING of Redis, each bounded by HEALTH_CHECK_TIMEOUT."""
     if request.query_params.get("check_db", "").lower() in TRUE_VALUES:
         service = _service(request)
         timeout = service.settings.health_check_timeout_seconds
@@ -140,6 +163,14 @@ async def ok(request: Request) -> Response:
         except (psycopg.Error, TimeoutError) as exc:
             get_logger().warning("health_check_failed", exception_type=type(exc).__name__, error=str(exc))
             return _error(503, "database_unreachable", f"PostgreSQL check failed: {type(exc).__name__}")
+        if service.run_locks is not None:
+            # No run can start without its lock, so a pod that cannot reach Redis is not ready.
+            try:
+                async with asyncio.timeout(timeout):
+                    await service.run_locks.ping()
+            except REDIS_ERRORS as exc:  # TimeoutError included (an OSError)
+                get_logger().warning("health_check_failed", exception_type=type(exc).__name__, error=str(exc))
+                return _error(503, "redis_unreachable", f"Redis check failed: {type(exc).__name__}")
     return JSONResponse({"ok": True})
 
 
@@ -151,6 +182,23 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     """A thread lookup that could not reach PostgreSQL: the client may retry, nothing ran."""
     get_logger().warning("database_unavailable", exception_type=type(exc).__name__, error=str(exc))
     return _error(503, "database_unavailable", f"PostgreSQL is unavailable: {type(exc).__name__}")
+
+
+async def thread_busy(request: Request, exc: ThreadBusy) -> Response:
+    """Another run holds the thread (from any replica): the official server's 409 under `reject`."""
+    _service(request).metrics.runs_rejected.labels(exc.graph_name, "thread_busy").inc()
+    get_logger().warning("run_rejected", reason="thread_busy", graph_name=exc.graph_name, thread_id=exc.thread_id)
+    return JSONResponse({"error": "thread_busy", "thread_id": exc.thread_id,
+                         "message": f"thread {exc.thread_id!r} is already running a run; wait for it to finish "
+                                    "(multitask_strategy: reject)"}, status_code=409)
+
+
+async def lock_unavailable(request: Request, exc: LockUnavailable) -> Response:
+    """Redis did not answer the lock request: nothing ran, the client may retry."""
+    _service(request).metrics.runs_rejected.labels(exc.graph_name, "lock_unavailable").inc()
+    get_logger().warning("run_rejected", reason="lock_unavailable", graph_name=exc.graph_name,
+                         thread_id=exc.thread_id, exception_type=type(exc.cause).__name__, error=str(exc.cause))
+    return _error(503, "redis_unavailable", str(exc))
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -171,4 +219,6 @@ def create_app(settings: Settings) -> Starlette:
         Route("/ok", ok, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={psycopg.OperationalError: database_unavailable})
+    handlers = {psycopg.OperationalError: database_unavailable, ThreadBusy: thread_busy,
+                LockUnavailable: lock_unavailable}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

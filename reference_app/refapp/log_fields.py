@@ -24,7 +24,7 @@ LOG_FIELDS: dict[str, str] = {
     "status": "keyword",  # success, error, interrupted, retry
     "input_size": "long",  # bytes of the run's JSON input
     "attempt": "long",  # the node attempt a retry line starts (2 = first retry)
-    "reason": "keyword",  # why a graph was interrupted
+    "reason": "keyword",  # why a graph was interrupted, or why a run was refused (run_rejected)
     # Checkpoint writes.
     "checkpoint_id": "keyword",
     "backend": "keyword",  # postgres
@@ -40,6 +40,7 @@ LOG_FIELDS: dict[str, str] = {
     "concurrency": "long",
     "pool_max_size": "long",
     "tracing": "boolean",
+    "run_locks": "boolean",  # per-thread run locks in Redis (REDIS_URI set)
 }
 
 # The seed's event types, plus `service` for lifecycle lines, configuration changes and what

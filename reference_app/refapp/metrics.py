@@ -1,4 +1,5 @@
-"""The seed's Prometheus metrics, with exactly its names and label sets (DESIGN.md "Metric names").
+"""The seed's Prometheus metrics, with exactly its names and label sets (DESIGN.md "Metric names"),
+and one of the app's own in the seed's style (refused runs).
 
 Dashboards and alert rules are written against these names; `METRIC_LABELS` lists them so the
 Monitoring component and the tests can check a scrape against one table.
@@ -26,14 +27,19 @@ METRIC_LABELS: dict[str, tuple[str, ...]] = {
     "langgraph_node_execution_seconds": ("graph_name", "node_name"),
     "langgraph_interrupts_total": ("graph_name", "node_name", "reason"),
     "langgraph_retries_total": ("graph_name", "node_name", "exception_type"),
+    # Not the seed's: runs refused before they started because their thread's run lock (Redis) was
+    # held by another run (`thread_busy`) or could not be had (`lock_unavailable`).
+    "langgraph_runs_rejected_total": ("graph_name", "reason"),
 }
 
 RUN_STATUSES = ("success", "error", "interrupted")
+REJECT_REASONS = ("thread_busy", "lock_unavailable")
 SAVE_STATUSES = ("success", "error")
 
 
 class Metrics:
-    """The seed's seven metrics in a registry of their own (plus the process and runtime collectors)."""
+    """The seed's seven metrics and the refused-runs counter in a registry of their own (plus the
+    process and runtime collectors)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         # No `*_created` series: they double every label set and no dashboard or alert reads them.
@@ -59,6 +65,8 @@ class Metrics:
                                   labels["langgraph_interrupts_total"], registry=self.registry)
         self.retries = Counter("langgraph_retries", "Total node retries",
                                labels["langgraph_retries_total"], registry=self.registry)
+        self.runs_rejected = Counter("langgraph_runs_rejected", "Runs refused before they started (thread run lock)",
+                                     labels["langgraph_runs_rejected_total"], registry=self.registry)
 
     def declare(self, graph_names: Iterable[str], backend_type: str) -> None:
         """Create the zero-valued series an error-rate query divides by, so it reads 0, not "no data"."""
@@ -66,5 +74,7 @@ class Metrics:
             self.execution_seconds.labels(graph)
             for status in RUN_STATUSES:
                 self.executions.labels(graph, status)
+            for reason in REJECT_REASONS:
+                self.runs_rejected.labels(graph, reason)
         for status in SAVE_STATUSES:
             self.checkpoint_saves.labels(backend_type, status)

@@ -17,6 +17,7 @@ from opentelemetry.trace import Status, StatusCode
 from .instrument import Instrumentation
 from .logs import RunLog
 from .metrics import Metrics
+from .run_locks import Lease
 from .tracing import tracer
 
 
@@ -69,9 +70,14 @@ class Runner:
         self._timeout = timeout_seconds
 
     async def run(self, graph_name: str, thread_id: str, payload: dict[str, Any] | None,
-                  resume: Any = None, parent: otel_context.Context | None = None) -> RunResult:
-        """Run `graph_name` on `thread_id` with `payload` as input, or resume it with `resume`."""
-        execution_id = str(uuid.uuid4())
+                  resume: Any = None, parent: otel_context.Context | None = None, *,
+                  execution_id: str | None = None, lease: Lease | None = None) -> RunResult:
+        """Run `graph_name` on `thread_id` with `payload` as input, or resume it with `resume`.
+
+        With the thread's `lease` (its run lock), losing the lock cancels the run: it ends `error`
+        with RunLockLost.
+        """
+        execution_id = execution_id or str(uuid.uuid4())
         result = RunResult(execution_id, thread_id, graph_name, "error")
         graph_input: Any = payload if payload is not None else Command(resume=resume)
         log = RunLog(graph_name, execution_id, thread_id)
@@ -85,9 +91,9 @@ class Runner:
             ) as span:
                 log.graph_start(input_size(payload if payload is not None else {"resume": resume}))
                 try:
-                    output = await asyncio.wait_for(
-                        self._graphs[graph_name].ainvoke(graph_input, run_config(graph_name, execution_id, thread_id)),
-                        self._timeout)
+                    invocation = self._graphs[graph_name].ainvoke(
+                        graph_input, run_config(graph_name, execution_id, thread_id))
+                    output = await asyncio.wait_for(lease.guard(invocation) if lease else invocation, self._timeout)
                     pending = output.pop("__interrupt__", [])
                     result.values = output
                     result.interrupts = [{"id": item.id, "value": item.value} for item in pending]

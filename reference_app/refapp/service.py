@@ -1,4 +1,5 @@
-"""Startup and shutdown: tracing, metrics, the PostgreSQL pool and schema, the compiled graphs."""
+"""Startup and shutdown: tracing, metrics, the PostgreSQL pool and schema, the compiled graphs, the
+Redis client of the run locks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .graphs.controls import TransientBackendError
 from .instrument import Instrumentation
 from .logs import get_logger
 from .metrics import Metrics
+from .run_locks import RunLocks, create_client
 from .runs import Runner
 from .settings import Settings
 from .tracing import start_tracing
@@ -33,6 +35,8 @@ class Service:
     runner: Runner
     disabled: DisabledGraphs
     tracer_provider: TracerProvider | None
+    run_locks: RunLocks | None
+    """Per-thread run locks in Redis; None without REDIS_URI (runs on one thread may then overlap)."""
 
 
 def node_options(settings: Settings) -> NodeOptions:
@@ -63,14 +67,21 @@ async def start_service(settings: Settings) -> Service:
     runner = Runner(graphs, metrics, instrumentation, settings.max_concurrent_runs, settings.run_timeout_seconds)
     disabled = DisabledGraphs(settings.disabled_graphs_file, settings.disabled_graphs_refresh_seconds)
     disabled.current()
+    # Redis is not contacted here: while it is down the pod starts and stays unready (the deep
+    # health check pings it), rather than crash-looping.
+    run_locks = (RunLocks(create_client(settings), settings.run_lock_ttl_seconds, settings.redis_key_prefix)
+                 if settings.redis_uri else None)
     get_logger().info("service_started", concurrency=settings.max_concurrent_runs,
-                      pool_max_size=settings.pool_max_size, tracing=provider is not None)
-    return Service(settings, metrics, pool, saver, graphs, runner, disabled, provider)
+                      pool_max_size=settings.pool_max_size, tracing=provider is not None,
+                      run_locks=run_locks is not None)
+    return Service(settings, metrics, pool, saver, graphs, runner, disabled, provider, run_locks)
 
 
 async def stop_service(service: Service) -> None:
-    """Close the pool and flush the spans still buffered."""
+    """Close the pools and flush the spans still buffered."""
     await service.pool.close()
+    if service.run_locks is not None:
+        await service.run_locks.close()
     if service.tracer_provider is not None:
         service.tracer_provider.shutdown()
     get_logger().info("service_stopped")

@@ -1,15 +1,17 @@
 """Every knob of the app, read from the environment once at start.
 
 Names follow the official LangGraph server where it has one (`DATABASE_URI`, `N_JOBS_PER_WORKER`,
-`LANGGRAPH_POSTGRES_POOL_MAX_SIZE`, `BG_JOB_TIMEOUT_SECS`, ...), so one Deployment spec fits
-both; the seed's `ProductionConfig` names that the app tier already sets (`MAX_CONCURRENT_EXECUTIONS`,
-`NODE_TIMEOUT`, `RETRY_*`, `HEALTH_CHECK_TIMEOUT`) are honoured too.
+`LANGGRAPH_POSTGRES_POOL_MAX_SIZE`, `BG_JOB_TIMEOUT_SECS`, `REDIS_URI`, `REDIS_CLUSTER`, ...), so one
+Deployment spec fits both; the seed's `ProductionConfig` names that the app tier already sets
+(`MAX_CONCURRENT_EXECUTIONS`, `NODE_TIMEOUT`, `RETRY_*`, `HEALTH_CHECK_TIMEOUT`, `REDIS_TIMEOUT`) are
+honoured too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
@@ -44,6 +46,12 @@ class Settings:
     port: int
     log_level: str
     graceful_shutdown_seconds: float
+    redis_uri: str | None
+    redis_cluster: bool
+    redis_max_connections: int
+    redis_timeout_seconds: float
+    redis_key_prefix: str
+    run_lock_ttl_seconds: float
 
 
 def _get(env: Mapping[str, str], name: str, cast: Callable[[str], T], default: T,
@@ -70,6 +78,21 @@ def _bool(raw: str) -> bool:
     raise ValueError(raw)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_uri(env: Mapping[str, str], cluster: bool) -> str | None:
+    """REDIS_URI when set; the error never repeats the value, which holds the password."""
+    uri = env.get("REDIS_URI", "").strip()
+    if not uri:
+        return None
+    scheme = urlsplit(uri).scheme
+    if scheme not in REDIS_SCHEMES:
+        raise SettingsError(f"REDIS_URI is not a Redis URL (value not shown: it may hold a password); "
+                            f"allowed: {', '.join(s + '://...' for s in REDIS_SCHEMES)}")
+    if cluster and scheme == "unix":
+        raise SettingsError("REDIS_CLUSTER=true needs a redis:// or rediss:// REDIS_URI: a cluster has no unix socket")
+    return uri
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -84,6 +107,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     pool_min = _get(env, "LANGGRAPH_CHECKPOINTER_POSTGRES_POOL_MIN_SIZE", int, 1,
                     lambda v: 0 <= v <= pool_max, f"an integer from 0 to the pool maximum ({pool_max})")
     level = _get(env, "LOG_LEVEL", str.upper, "INFO", lambda v: v in LOG_LEVELS, ", ".join(LOG_LEVELS))
+    cluster = _get(env, "REDIS_CLUSTER", _bool, False, lambda _: True, "true or false")
     otlp = (env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None)
     return Settings(
@@ -113,4 +137,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         log_level=level,
         graceful_shutdown_seconds=_get(env, "GRACEFUL_SHUTDOWN_SECONDS", float, 25.0, lambda v: v >= 0,
                                        "a number >= 0"),
+        redis_uri=_redis_uri(env, cluster),
+        redis_cluster=cluster,
+        # The official server's knob and default. Not the seed's REDIS_POOL_SIZE (10): redis-py's
+        # asyncio pool fails a command rather than wait when it is exhausted.
+        redis_max_connections=_get(env, "REDIS_MAX_CONNECTIONS", int, 2000, lambda v: v >= 1, "an integer >= 1"),
+        redis_timeout_seconds=_get(env, "REDIS_TIMEOUT", float, 5.0, lambda v: v > 0, positive),
+        redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip(),
+        run_lock_ttl_seconds=_get(env, "RUN_LOCK_TTL_SECONDS", float, 30.0, lambda v: v >= 0.1, "a number >= 0.1"),
     )

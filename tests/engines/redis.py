@@ -1,4 +1,5 @@
-"""A Sentinel-managed Redis group on 127.0.0.1, run from exactly what the component ships.
+"""A Sentinel-managed Redis group on 127.0.0.1, run from exactly what the component ships (and, at the
+end, a single `RedisServer` for apps that only need a Redis).
 
 Redis servers and Sentinels start through the shipped start-up scripts (`components/redis/scripts`,
 run in place) on the rendered `redis.conf` / `sentinel.conf` templates, with the environment a pod
@@ -24,7 +25,7 @@ from redis.retry import Retry
 
 from components.redis.sentinel_config import Endpoint, RedisSentinelSpec, haproxy_cfg, redis_conf, sentinel_conf
 
-from .procs import free_port, start, stop_pid, wait_for
+from .procs import free_port, start, stop_pid, wait_for, wait_started
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "components" / "redis" / "scripts"
 HOST = "localhost"
@@ -265,3 +266,86 @@ def seconds_until(check: Callable[[], bool], timeout: float, what: str) -> float
     began = time.monotonic()
     wait_for(check, timeout=timeout, interval=0.02, what=what)
     return time.monotonic() - began
+
+
+@dataclass
+class RedisServer:
+    """One password-protected `redis-server` on 127.0.0.1 without persistence, for apps that need a
+    Redis (not its replication): `stop()` and `start()` keep its port, so a client's URL survives an
+    outage. `cluster=True` starts it in cluster mode (see `start_cluster`)."""
+
+    directory: Path
+    cluster: bool = False
+    port: int = field(default_factory=free_port)
+    bus_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--requirepass", PASSWORD,
+                "--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        if self.cluster:
+            # The bus port defaults to port + 10000, which may be taken or beyond 65535.
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.directory / "nodes.conf"),
+                     "--cluster-port", str(self.bus_port)]
+        log = self.directory / "redis.log"
+        self.process = start(argv, log)
+        wait_started(self.process, log, self._answers, what="redis-server answering PING", cleanup=self.stop)
+
+    def _answers(self) -> bool:
+        try:
+            with self.client(timeout=0.3) as probe:
+                return probe.ping()
+        except redis.RedisError:
+            return False
+
+    def uri(self, password: str = PASSWORD) -> str:
+        """The URL an app is given (REDIS_URI)."""
+        return f"redis://:{password}@127.0.0.1:{self.port}/0"
+
+    def client(self, timeout: float = 1.0) -> redis.Redis:
+        return client(self.port, timeout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None:
+            stop_pid(self.process.pid, sig)
+            self.process = None
+
+
+def start_redis(directory: Path) -> RedisServer:
+    """A started `RedisServer` keeping its files in `directory`; `stop()` it when done."""
+    server = RedisServer(directory)
+    server.start()
+    return server
+
+
+def start_cluster(directory: Path, nodes: int = 3) -> list[RedisServer]:
+    """A cluster-mode Redis of `nodes` masters, the 16384 slots split evenly between them, so that
+    keys live on different nodes and a client must follow the slot map (a plain client gets MOVED)."""
+    servers = [RedisServer(directory / f"node-{index}", cluster=True) for index in range(nodes)]
+    try:
+        for server in servers:
+            server.start()
+        share = 16384 // nodes
+        for index, server in enumerate(servers):
+            first, last = index * share, (16383 if index == nodes - 1 else (index + 1) * share - 1)
+            with server.client() as admin:
+                admin.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+                if index:
+                    admin.execute_command("CLUSTER", "MEET", "127.0.0.1", servers[0].port, servers[0].bus_port)
+
+        def formed() -> bool:
+            for server in servers:
+                with server.client(timeout=0.3) as probe:
+                    info = probe.cluster("INFO")
+                if info["cluster_state"] != "ok" or int(info["cluster_known_nodes"]) != nodes:
+                    return False
+            return True
+
+        wait_for(formed, timeout=15, interval=0.05, what=f"a {nodes}-node cluster serving every slot")
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +47,11 @@ class ReferenceApp:
         wait_started(self.process, self.log, lambda: http_ok(self.port, "/ok"), what="the reference app's /ok",
                      timeout=60, cleanup=self.stop)
 
-    def stop(self) -> None:
-        """Stop the process (the client stays usable for the next start)."""
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the process (the client stays usable for the next start); SIGKILL is a crash: no
+        graceful shutdown, nothing released."""
         if self.process is not None:
-            stop_pid(self.process.pid)
+            stop_pid(self.process.pid, sig)
             self.process = None
 
     def close(self) -> None:
