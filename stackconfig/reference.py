@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import textwrap
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -27,6 +31,25 @@ def _type_name(annotation: Any) -> str:
     if origin is tuple:
         return f"list of {_type_name(get_args(annotation)[0])}"
     return getattr(annotation, "__name__", str(annotation))
+
+
+@functools.cache
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's docstring (the string literal under its annotation), over the model's bases.
+
+    Read from the source here, for the reference only: pydantic's `use_attribute_docstrings` would
+    parse every section's source at import, a tenth of a second of every plan."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not issubclass(cls, BaseModel) or cls is BaseModel:
+            continue
+        body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
+        for statement, following in zip(body, body[1:]):
+            if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                docs[statement.target.id] = inspect.cleandoc(following.value.value)
+    return docs
 
 
 def _env_default(env: str, path: tuple[str, ...]) -> Any:
@@ -69,7 +92,7 @@ def _rows(model: type[BaseModel], path: tuple[str, ...], defaults: dict[str, Any
                 parent = defaults.get(env)
                 value = getattr(parent, name) if parent is not None else default
             cells.append(_show(value))
-        description = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        description = field_docs(model).get(name, "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{'.'.join(key)}` | {_type_name(annotation)} | {' | '.join(cells)} | {description} |")
     return rows
 

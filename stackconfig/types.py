@@ -34,10 +34,10 @@ class FieldProblem(ValueError):
 
 
 class Section(BaseModel):
-    """A config section: strict types, unknown keys refused, immutable, documented by docstrings."""
+    """A config section: strict types, unknown keys refused, immutable, each field documented by the
+    docstring under it (read by `stackconfig.reference` for the README)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
-                              use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 def Int(ge: int, le: int = INT32_MAX):  # noqa: N802 - reads as a type in annotations
