@@ -15,6 +15,7 @@ from .capacity import Sizing, size_platform
 from .floors import check_floors
 from .model import ENV_DEFAULTS, FieldProblem, StackConfig, deep_merge, defaults_for
 from .sections import SECTIONS
+from .types import number_field
 from .secrets import HIDDEN, SECRET_KEYS, names_credential, redact, userinfo_paths
 
 PROJECT = "langgraph-platform"
@@ -89,6 +90,29 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+# Pydantic's messages for a number of the wrong type or out of range name one bound at most.
+_NUMBER_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "greater_than",
+                  "greater_than_equal", "less_than", "less_than_equal"}
+_TYPE_MESSAGES = {"bool_type": "must be true or false", "bool_parsing": "must be true or false",
+                  "string_type": "must be a string", "list_type": "must be a list",
+                  "tuple_type": "must be a list", "dict_type": "must be a mapping", "model_type": "must be a mapping"}
+
+
+def _allowed_numbers(loc: tuple) -> str | None:
+    """`an integer from 1 to 65535` for the field at `loc`, from its type and bounds."""
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(loc[-1]) if model and loc and isinstance(loc[-1], str) else None
+    number = number_field(info) if info else None
+    if number is None:
+        return None
+    kind, bounds = ("an integer" if number[0] is int else "a number"), number[1]
+    if "ge" in bounds and "le" in bounds:
+        return f"{kind} from {bounds['ge']} to {bounds['le']}"
+    parts = [f"{symbol} {bounds[name]}" for name, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+             if name in bounds]
+    return f"{kind} {' and '.join(parts)}" if parts else kind
+
+
 def _value_at(data: Any, loc: tuple) -> Any:
     for part in loc:
         try:
@@ -120,6 +144,10 @@ def _problems_from(error: ValidationError, data: dict) -> list[tuple[str, Any, s
             message = "required and not set"
         elif item["type"] == "literal_error":
             message = "must be one of " + item["ctx"]["expected"]
+        elif item["type"] in _NUMBER_ERRORS and (allowed := _allowed_numbers(loc)):
+            message = f"must be {allowed}"
+        elif item["type"] in _TYPE_MESSAGES:
+            message = _TYPE_MESSAGES[item["type"]]
         else:
             message = item["msg"].removeprefix("Value error, ")
         problems.append((key, value, message))

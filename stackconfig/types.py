@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from .quantity import parse_quantity
 
@@ -38,6 +40,22 @@ class Section(BaseModel):
     docstring under it (read by `stackconfig.reference` for the README)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def number_field(info: FieldInfo) -> tuple[type, dict[str, float]] | None:
+    """A numeric field's type (int or float) and bounds (`ge`, `gt`, `le`, `lt`), through `| None`
+    and `Annotated`; None for other fields."""
+    annotation, metadata = info.annotation, list(info.metadata)
+    if get_origin(annotation) in (Union, UnionType):  # `Int(1, 10) | None`: the bounds are inside
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+    if get_origin(annotation) is Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata += [item for extra_item in extra for item in getattr(extra_item, "metadata", [extra_item])]
+    if annotation not in (int, float):
+        return None
+    return annotation, {name: getattr(item, name) for item in metadata for name in ("ge", "gt", "le", "lt")
+                        if getattr(item, name, None) is not None}
 
 
 def Int(ge: int, le: int = INT32_MAX):  # noqa: N802 - reads as a type in annotations
