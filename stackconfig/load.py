@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from .capacity import Sizing, size_platform
 from .floors import check_floors
@@ -91,17 +92,21 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 
 
 # Pydantic's messages for a number of the wrong type or out of range name one bound at most.
-_NUMBER_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "greater_than",
-                  "greater_than_equal", "less_than", "less_than_equal"}
+_NUMBER_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number",
+                  "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 _TYPE_MESSAGES = {"bool_type": "must be true or false", "bool_parsing": "must be true or false",
                   "string_type": "must be a string", "list_type": "must be a list",
                   "tuple_type": "must be a list", "dict_type": "must be a mapping", "model_type": "must be a mapping"}
 
 
+def _field_at(loc: tuple) -> FieldInfo | None:
+    model = _model_at(loc[:-1])
+    return model.model_fields.get(loc[-1]) if model and loc and isinstance(loc[-1], str) else None
+
+
 def _allowed_numbers(loc: tuple) -> str | None:
     """`an integer from 1 to 65535` for the field at `loc`, from its type and bounds."""
-    model = _model_at(loc[:-1])
-    info = model.model_fields.get(loc[-1]) if model and loc and isinstance(loc[-1], str) else None
+    info = _field_at(loc)
     number = number_field(info) if info else None
     if number is None:
         return None
@@ -113,6 +118,15 @@ def _allowed_numbers(loc: tuple) -> str | None:
     return f"{kind} {' and '.join(parts)}" if parts else kind
 
 
+def _pattern_message(loc: tuple, pattern: str, env: str) -> str:
+    """The pattern, and the key's default (the environment's, else the field's) as an example."""
+    example = _value_at(defaults_for(env), loc)
+    if not isinstance(example, str):
+        info = _field_at(loc)
+        example = info.default if info is not None else None
+    return f"must match {pattern}" + (f", like {json.dumps(example)}" if isinstance(example, str) else "")
+
+
 def _value_at(data: Any, loc: tuple) -> Any:
     for part in loc:
         try:
@@ -122,7 +136,7 @@ def _value_at(data: Any, loc: tuple) -> Any:
     return data
 
 
-def _problems_from(error: ValidationError, data: dict) -> list[tuple[str, Any, str]]:
+def _problems_from(error: ValidationError, data: dict, env: str) -> list[tuple[str, Any, str]]:
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
@@ -146,6 +160,8 @@ def _problems_from(error: ValidationError, data: dict) -> list[tuple[str, Any, s
             message = "must be one of " + item["ctx"]["expected"]
         elif item["type"] in _NUMBER_ERRORS and (allowed := _allowed_numbers(loc)):
             message = f"must be {allowed}"
+        elif item["type"] == "string_pattern_mismatch":
+            message = _pattern_message(loc, item["ctx"]["pattern"], env)
         elif item["type"] in _TYPE_MESSAGES:
             message = _TYPE_MESSAGES[item["type"]]
         else:
@@ -214,7 +230,7 @@ def validate(values: dict[str, Any], stack: str) -> Settings:
     try:
         config = StackConfig.model_validate_json(json.dumps(data, allow_nan=True))
     except ValidationError as error:
-        raise ConfigError(problems + _problems_from(error, data)) from None
+        raise ConfigError(problems + _problems_from(error, data, env)) from None
     problems += [problem for section in SECTIONS if hasattr(section, "cross_checks")
                  for problem in section.cross_checks(config)]
     floor_problems, lowered = check_floors(config)

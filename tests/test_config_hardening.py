@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import get_args, get_origin
 
 import pytest
 import yaml
@@ -45,15 +46,15 @@ CLASSES = {
     # Patterns: ASCII digits only, no trailing newline.
     "arabic-digits": ("dev", _set("app.resources.cpu_request", "٥٠٠m"), "app.resources.cpu_request", "not a Kubernetes quantity"),
     "trailing-newline-quantity": ("dev", _set("app.resources.memory_limit", "2Gi\n"), "app.resources.memory_limit", "not a Kubernetes quantity"),
-    "trailing-newline-name": ("dev", _set("app.name", "langgraph\n"), "app.name", "pattern"),
-    "fullwidth-digits": ("dev", _set("postgres.database", "db１"), "postgres.database", "pattern"),
+    "trailing-newline-name": ("dev", _set("app.name", "langgraph\n"), "app.name", "must match ^"),
+    "fullwidth-digits": ("dev", _set("postgres.database", "db１"), "postgres.database", "must match ^"),
     # Zero or negative where only positive makes sense; no infinities.
     "negative-cpu": ("dev", _set("app.resources.cpu_request", "-1"), "app.resources.cpu_request", "not a Kubernetes quantity"),
     "zero-memory": ("dev", _set("app.resources.memory_request", "0"), "app.resources.memory_request", "greater than zero"),
-    "zero-retention": ("dev", _set("monitoring.retention", "0d"), "monitoring.retention", "pattern"),
-    "zero-scrape": ("dev", _set("monitoring.scrape_interval", "0s"), "monitoring.scrape_interval", "pattern"),
-    "infinite-backoff": ("dev", _set("app.tuning.retry_backoff_factor", float("inf")), "app.tuning.retry_backoff_factor", "finite number"),
-    "nan-rps": ("dev", _set("capacity.target_rps", float("nan")), "capacity.target_rps", "finite number"),
+    "zero-retention": ("dev", _set("monitoring.retention", "0d"), "monitoring.retention", "must match ^"),
+    "zero-scrape": ("dev", _set("monitoring.scrape_interval", "0s"), "monitoring.scrape_interval", "must match ^"),
+    "infinite-backoff": ("dev", _set("app.tuning.retry_backoff_factor", float("inf")), "app.tuning.retry_backoff_factor", "must be a number"),
+    "nan-rps": ("dev", _set("capacity.target_rps", float("nan")), "capacity.target_rps", "must be a number"),
     "zero-storage": ("dev", _set("postgres.storage_size", "0Gi"), "postgres.storage_size", "greater than zero"),
     # Networks.
     "vpc-everything": ("prod", _set("aws.vpc_cidr", "0.0.0.0/0"), "aws.vpc_cidr", "every address"),
@@ -210,3 +211,33 @@ def test_a_wrong_number_names_the_allowed_range(value):
         line = lines[f"{PROJECT}:{key}"]
         assert f": must be {'an integer' if kind is int else 'a number'}" in line, line
         assert all(str(bound) in line for bound in bounds.values()), line
+
+
+def _pattern(info) -> str | None:
+    """The regular expression a string field must match, through `| None` and `Annotated`."""
+    pending = [*info.metadata, info.annotation]
+    while pending:
+        item = pending.pop()
+        if isinstance(getattr(item, "pattern", None), str):
+            return item.pattern
+        if get_origin(item) not in (tuple, list, dict):  # items of a collection are checked one by one
+            pending += [*getattr(item, "metadata", ()), *get_args(item)]
+    return None
+
+
+PATTERN_FIELDS = {key: pattern for key, info in _leaf_fields(StackConfig) if (pattern := _pattern(info))}
+
+
+def test_a_malformed_string_names_the_pattern_and_an_example():
+    """A string that does not have its key's form is refused with the pattern, and the default as an example."""
+    assert len(PATTERN_FIELDS) > 20 and "kubernetes.namespace" in PATTERN_FIELDS
+    values = stack_values("dev")
+    for key in PATTERN_FIELDS:
+        _set(key, "no\nmatch")(values)
+    with pytest.raises(ConfigError) as error:
+        validate(values, "dev")
+    lines = {line.split(" = ", 1)[0].strip(): line for line in str(error.value).splitlines() if " = " in line}
+    for key, pattern in PATTERN_FIELDS.items():
+        assert f": must match {pattern}" in lines[f"{PROJECT}:{key}"], lines[f"{PROJECT}:{key}"]
+    assert lines[f"{PROJECT}:kubernetes.namespace"].endswith(', like "langgraph"')
+    assert lines[f"{PROJECT}:monitoring.scrape_interval"].endswith(', like "30s"')
