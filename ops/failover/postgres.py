@@ -138,45 +138,55 @@ def _measure(dsn: str, settings: PostgresDrillSettings, act: Callable[[], None],
     return finished, elapsed, result
 
 
+Described = Callable[[float], tuple[str, dict]]
+
+
+def _rds_failover(rds, name: str, say: Callable[[str], None]) -> tuple[Callable[[], None], Callable[[], bool], Described]:
+    """A reboot with failover of RDS instance `name`: (act, done, what to report after `elapsed` seconds)."""
+
+    def act() -> None:
+        say(f"reboot_db_instance({name}, ForceFailover=True)")
+        rds.reboot_db_instance(DBInstanceIdentifier=name, ForceFailover=True)
+
+    def done() -> bool:
+        instance = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+        return instance["DBInstanceStatus"] == "available"
+
+    return act, done, lambda elapsed: (f"RDS {name} rebooted with failover, available after {elapsed:.1f} s",
+                                       {"instance": name})
+
+
+def _cnpg_switchover(kube: Kube, namespace: str, name: str, target: str | None,
+                     say: Callable[[str], None]) -> tuple[Callable[[], None], Callable[[], bool], Described]:
+    """A promotion of a standby of Cluster `name`: (act, done, what to report after `elapsed` seconds)."""
+    chosen: dict[str, str] = {}
+
+    def act() -> None:
+        old, new = _promote(kube, namespace, name, target)
+        chosen.update(old=old, target=new)
+        say(f"promote {new} (primary {old})")
+
+    def done() -> bool:
+        status = kube.cnpg_cluster(namespace, name).get("status", {})
+        return status.get("currentPrimary") == chosen["target"] and status.get("phase") == HEALTHY_PHASE
+
+    return act, done, lambda elapsed: (f"{chosen['old']} -> {chosen['target']}, Cluster healthy after {elapsed:.1f} s",
+                                       {"old_primary": chosen["old"], "new_primary": chosen["target"]})
+
+
 def postgres_failover(outputs: StackOutputs, kube: Kube, settings: PostgresDrillSettings, rds=None,
                       say=lambda text: None) -> list[Check]:
     where = outputs.postgres_cluster
     dsn = outputs.require("database_url")
-    if where.engine == "rds":
-        def act() -> None:
-            say(f"reboot_db_instance({where.name}, ForceFailover=True)")
-            rds.reboot_db_instance(DBInstanceIdentifier=where.name, ForceFailover=True)
-
-        def done() -> bool:
-            instance = rds.describe_db_instances(DBInstanceIdentifier=where.name)["DBInstances"][0]
-            return instance["DBInstanceStatus"] == "available"
-
-        try:
-            finished, elapsed, result = _measure(dsn, settings, act, done)
-        except Exception as error:  # noqa: BLE001 - a refused reboot is the drill's finding
-            return [Check("postgres-failover", Status.FAIL, "not started", f"{type(error).__name__}: {error}"[:300],
-                          RUNBOOKS["postgres-failover"])]
-        detail = f"RDS {where.name} rebooted with failover, available after {elapsed:.1f} s"
-        data = {"instance": where.name, **result.as_data()}
-    else:
-        chosen: dict[str, str] = {}
-
-        def act() -> None:
-            old, target = _promote(kube, where.namespace, where.name, settings.target)
-            chosen.update(old=old, target=target)
-            say(f"promote {target} (primary {old})")
-
-        def done() -> bool:
-            status = kube.cnpg_cluster(where.namespace, where.name).get("status", {})
-            return status.get("currentPrimary") == chosen["target"] and status.get("phase") == HEALTHY_PHASE
-
-        try:
-            finished, elapsed, result = _measure(dsn, settings, act, done)
-        except Exception as error:  # noqa: BLE001 - a refused switchover is the drill's finding
-            return [Check("postgres-failover", Status.FAIL, "not started", f"{type(error).__name__}: {error}"[:300],
-                          RUNBOOKS["postgres-failover"])]
-        detail = f"{chosen['old']} -> {chosen['target']}, Cluster healthy after {elapsed:.1f} s"
-        data = {"old_primary": chosen["old"], "new_primary": chosen["target"], **result.as_data()}
+    act, done, described = (_rds_failover(rds, where.name, say) if where.engine == "rds"
+                            else _cnpg_switchover(kube, where.namespace, where.name, settings.target, say))
+    try:
+        finished, elapsed, result = _measure(dsn, settings, act, done)
+    except Exception as error:  # noqa: BLE001 - a refused reboot or switchover is the drill's finding
+        return [Check("postgres-failover", Status.FAIL, "not started", f"{type(error).__name__}: {error}"[:300],
+                      RUNBOOKS["postgres-failover"])]
+    detail, facts = described(elapsed)
+    data = {**facts, **result.as_data()}
     value = f"outage {result.outage_seconds:.2f} s, {result.failures}/{result.attempts} writes failed"
     if not finished or not result.recovered:
         what = "the switchover did not finish" if not finished else "writes through database_url had not recovered"
