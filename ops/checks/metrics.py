@@ -20,28 +20,25 @@ def _worst(samples: list[prom.Sample]) -> tuple[str, float] | None:
     return worst.labels.get("graph_name", "?"), worst.value
 
 
+def _worst_graph(name: str, samples: list[prom.Sample], limit: float, breach: Status, key: str, shown: str,
+                 detail: str) -> Check:
+    """The graph with the highest of `samples` against the alert's `limit`: `breach` above it."""
+    worst = _worst(samples)
+    if worst is None:
+        return Check(name, Status.OK, "no executions", "in the last 5 minutes")
+    graph, number = worst
+    above = number > limit
+    return Check(name, breach if above else Status.OK, f"{shown.format(number)} ({graph})", detail,
+                 RUNBOOKS[name] if above else None, {"graph_name": graph, key: number})
+
+
 def graph_metrics(doctor: Doctor) -> list[Check]:
     url, timeout = doctor.outputs.require("prometheus_url"), doctor.settings.timeout
     limits = prom.THRESHOLDS
-    checks = []
-    errors = _worst(prom.query(url, prom.ERROR_RATIO, timeout))
-    if errors is None:
-        checks.append(Check("error-rate", Status.OK, "no executions", "in the last 5 minutes"))
-    else:
-        graph, ratio = errors
-        value, data = f"{ratio:.1%} ({graph})", {"graph_name": graph, "ratio": ratio}
-        bad = ratio > limits.error_ratio
-        checks.append(Check("error-rate", Status.FAIL if bad else Status.OK, value,
-                            f"worst graph over 5m; alert above {limits.error_ratio:.0%}",
-                            RUNBOOKS["error-rate"] if bad else None, data))
-    latency = _worst(prom.query(url, prom.LATENCY_P95, timeout))
-    if latency is None:
-        checks.append(Check("latency-p95", Status.OK, "no executions", "in the last 5 minutes"))
-    else:
-        graph, seconds = latency
-        value, data = f"{seconds:.2f} s ({graph})", {"graph_name": graph, "seconds": seconds}
-        slow = seconds > limits.latency_p95_seconds
-        checks.append(Check("latency-p95", Status.WARN if slow else Status.OK, value,
-                            f"slowest graph over 5m; alert above {limits.latency_p95_seconds:g} s",
-                            RUNBOOKS["latency-p95"] if slow else None, data))
-    return checks
+    return [
+        _worst_graph("error-rate", prom.query(url, prom.ERROR_RATIO, timeout), limits.error_ratio, Status.FAIL,
+                     "ratio", "{:.1%}", f"worst graph over 5m; alert above {limits.error_ratio:.0%}"),
+        _worst_graph("latency-p95", prom.query(url, prom.LATENCY_P95, timeout), limits.latency_p95_seconds,
+                     Status.WARN, "seconds", "{:.2f} s",
+                     f"slowest graph over 5m; alert above {limits.latency_p95_seconds:g} s"),
+    ]
