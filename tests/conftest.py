@@ -18,6 +18,14 @@ from tools.plan_render import write_manifests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def aws_test_credentials(monkeypatch) -> None:
+    """Fake credentials and region for boto3 under moto: no call can reach a real account."""
+    fake = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    for key, value in fake.items():
+        monkeypatch.setenv(key, value)
+
+
 def stack_values(stack: str) -> dict[str, Any]:
     """The stack file's config as plain values, keys without the project prefix."""
     entries = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]

@@ -36,7 +36,6 @@ from .engines.redis import PASSWORD, RedisGroup
 APP_USER, APP_PASSWORD = "langgraph_app", "test-app-password"
 SPEC = RedisSentinelSpec(name="redis", namespace="langgraph-data", password_secret="redis-password",
                          redis_resources=Resources("100m", "500m", "256Mi"))
-AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 CLUSTER = "/apis/postgresql.cnpg.io/v1/namespaces/langgraph-data/clusters/langgraph-pg"
 
 
@@ -184,9 +183,7 @@ def test_switchover_refused_on_an_unhealthy_cluster(postgres, capsys, tmp_path):
     assert code == 2 and not api.made("PATCH", f"{CLUSTER}/status")
 
 
-def test_rds_reboot_with_force_failover(postgres, capsys, tmp_path, monkeypatch):
-    for key, value in AWS_TEST_ENV.items():
-        monkeypatch.setenv(key, value)
+def test_rds_reboot_with_force_failover(postgres, capsys, tmp_path, aws_test_credentials):
     sent = []
     with mock_aws():
         boto3.setup_default_session()

@@ -44,7 +44,6 @@ APP_USER, APP_PASSWORD = "langgraph_app", "test-app-password"
 BEFORE = [f"before-{i}" for i in range(4)]
 AFTER = [f"after-{i}" for i in range(3)]
 RUN_AS = "postgres" if os.geteuid() == 0 else None
-AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 SCRATCH_CLUSTER = "/apis/postgresql.cnpg.io/v1/namespaces/langgraph-data/clusters/langgraph-pg-drill"
 
 
@@ -162,10 +161,14 @@ def test_local_restore_passes_the_langgraph_comparison(archive, capsys, tmp_path
     assert _scratch_directories() == existing, "the scratch copy's files were removed"
 
 
-def test_a_thread_changed_on_the_copy_fails(archive):
-    outputs = StackOutputs(archive.outputs())
+def _local_drill(archive: Archive) -> RestoreDrill:
+    """A drill restoring the archive locally, its output kept quiet."""
     scratch = LocalScratch(LocalRestore(archive.base_backup, archive.wal, bin_dir(), run_as=RUN_AS))
-    drill = RestoreDrill(outputs, scratch, DrillSettings(), _quiet_console())
+    return RestoreDrill(StackOutputs(archive.outputs()), scratch, DrillSettings(), _quiet_console())
+
+
+def test_a_thread_changed_on_the_copy_fails(archive):
+    drill = _local_drill(archive)
     try:
         assert drill.restore()
         with psycopg.connect(drill.copy_dsn, autocommit=True) as conn:
@@ -184,9 +187,7 @@ def test_a_thread_changed_on_the_copy_fails(archive):
 
 
 def test_a_thread_lost_on_the_copy_fails(archive):
-    outputs = StackOutputs(archive.outputs())
-    scratch = LocalScratch(LocalRestore(archive.base_backup, archive.wal, bin_dir(), run_as=RUN_AS))
-    drill = RestoreDrill(outputs, scratch, DrillSettings(), _quiet_console())
+    drill = _local_drill(archive)
     try:
         assert drill.restore()
         with psycopg.connect(drill.copy_dsn, autocommit=True) as conn:
@@ -236,9 +237,7 @@ def test_cloudnative_pg_path_against_the_recorded_api(archive, restored_copy, ca
                               "langgraph-pg-drill-instances")
 
 
-def test_rds_path_against_moto(archive, restored_copy, capsys, tmp_path, monkeypatch):
-    for key, value in AWS_TEST_ENV.items():
-        monkeypatch.setenv(key, value)
+def test_rds_path_against_moto(archive, restored_copy, capsys, tmp_path, aws_test_credentials):
     with mock_aws():
         rds = boto3.client("rds", region_name="us-east-1")
         rds.create_db_instance(DBInstanceIdentifier="langgraph-prod", DBInstanceClass="db.r6g.large", Engine="postgres",
