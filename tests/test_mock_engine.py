@@ -1,12 +1,14 @@
 """The recording mock engine: URNs and options as the engine decides on them, aliases resolved,
 realistic invoke answers through the real `pulumi_aws` functions, `KubeObject` status, aliases and
-reads, and no event loop or thread left behind by a run."""
+reads, no event loop or thread left behind by a run, and no cyclic collection walking it."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import json
+import subprocess
+import sys
 import textwrap
 import threading
 import warnings
@@ -263,3 +265,29 @@ def test_a_run_leaves_no_event_loop_or_executor_thread_behind():
     assert not [w for w in caught if "unclosed event loop" in str(w.message)]
     assert _unclosed_loops() <= before
     assert not [t.name for t in threading.enumerate() if t.name.startswith("asyncio_")]
+
+
+def test_the_collector_is_paused_during_a_run_and_restored_after_it(tmp_path):
+    plan = _run(tmp_path, """
+        import gc
+        import pulumi
+        pulumi.export("collecting", gc.isenabled())
+    """)
+    assert plan.outputs["collecting"] is False
+    assert gc.isenabled()
+
+
+def test_a_plan_process_exits_with_its_objects_frozen_out_of_the_final_collection():
+    # What the interpreter's last collection would walk: the count atexit sees once `tools.plan`
+    # has ended the process.
+    probe = textwrap.dedent("""
+        import atexit, contextlib, gc, io, runpy, sys
+        atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
+        sys.argv = ["tools.plan", "dev"]
+        with contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_module("tools.plan", run_name="__main__")
+    """)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stderr.split("frozen")[-1]) > 10_000

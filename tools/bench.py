@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .mock_engine import run_program
+from .plan import exit_after_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {"prod": ROOT, "empty": ROOT / "tools" / "empty_program"}
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.once:
         run_once(args.once)
-        return 0
+        exit_after_plan(0)  # both programs end as `python -m tools.plan` does
     sample("prod")  # warm the file cache and .pyc files before measuring
     medians = {which: statistics.median(sample(which) for _ in range(args.runs)) for which in ("prod", "empty")}
     ratio = medians["prod"] / medians["empty"]

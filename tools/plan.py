@@ -10,10 +10,11 @@ Exit codes: 0 done, 1 a mandatory policy is violated, 2 invalid config or input.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .stack_file import StackFileError, load_stack_file, read_document
 
@@ -106,5 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if blocked else 0
 
 
+def exit_after_plan(code: int) -> NoReturn:
+    """End a process that planned. Everything it allocated dies with it, so its objects are
+    frozen out of the interpreter's final cyclic collection, which would otherwise walk and free
+    each one: about 0.2 s after a prod plan. Nothing of ours relies on a finalizer at exit, and
+    the interpreter still flushes stdout and stderr."""
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_after_plan(main())
