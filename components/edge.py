@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from . import edge_manifests as m
-from .helm import release
+from .helm import ConfigFile, release
 from .kube import KubeObject, load_balancer_address
 from .namespace import register_namespace
 from .pins import BUNDLES, CHARTS
@@ -43,8 +42,8 @@ class Edge(pulumi.ComponentResource):
             KubeObject(f"{name}-acme-solver-netpol", m.acme_solver_network_policy(spec), in_ns)
         controllers = [r for r in (args.cert_manager,) if r is not None]
         if edge.install_gateway_api_crds:
-            controllers.append(k8s.yaml.v2.ConfigFile(f"{name}-gateway-api-crds", file=BUNDLES["gateway-api-crds"].url,
-                                                      opts=pulumi.ResourceOptions(parent=self)))
+            controllers.append(ConfigFile(f"{name}-gateway-api-crds", BUNDLES["gateway-api-crds"].url,
+                                                 pulumi.ResourceOptions(parent=self)))
         kong = release(f"{name}-kong", CHARTS["kong"], edge.namespace, m.kong_values(spec),
                        pulumi.ResourceOptions(parent=self, depends_on=[*kong_ready, *controllers]))
         controllers.append(kong)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from . import helm, netpol
 from .kube import KubeObject
@@ -60,7 +59,7 @@ def network_policy(spec: KedaSpec) -> dict:
 class Keda(pulumi.ComponentResource):
     """KEDA in its own namespace."""
 
-    release: k8s.helm.v3.Release
+    release: helm.HelmRelease
 
     def __init__(self, name: str, spec: KedaSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__("langgraph:platform:Keda", name, None, opts)

@@ -1,12 +1,13 @@
-"""The plan loads no pulumi_aws module and no typed Kubernetes class, and what it registers in their
-place (`components.aws`) is what pulumi_aws's typed classes and functions send the engine.
+"""The plan loads no pulumi_aws module, no typed Kubernetes class and no Helm or YAML module, and
+what it registers in their place (`components.aws`, `components.helm`) is what the typed classes
+and functions send the engine.
 
-Loading pulumi_aws's typed classes cost about a second of every prod plan; the first test keeps
-that from coming back unnoticed. The second compares, request by request, what the engine receives
-from each typed class the program stood in for and from `AwsResource`, so a pulumi_aws upgrade
-that adds a secret, an alias or an output to one of them fails here rather than drifting silently.
+Loading pulumi_aws's typed classes cost about a second of every prod plan, the Helm and YAML
+modules (and `requests` with them) about a tenth; the first test keeps that from coming back
+unnoticed. The others compare, request by request, what the engine receives from each typed
+class the program stood in for and from ours, so an upgrade that adds a secret, an alias, an
+input or an output to one of them fails here rather than drifting silently.
 """
-
 from __future__ import annotations
 
 import importlib
@@ -21,6 +22,7 @@ import pulumi
 import pytest
 from google.protobuf import json_format
 
+from components import helm
 from components.aws import TYPES
 from tools import mock_engine
 
@@ -38,14 +40,16 @@ with contextlib.redirect_stdout(io.StringIO()):
     except SystemExit as done:
         assert not done.code, done.code
 print(json.dumps(sorted(name for name, module in sys.modules.items()
-                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes")
+                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes", "requests")
                         and type(module).__name__ != "_LazyModule")))
 """
 
 
 def _typed_kubernetes_modules(names: list[str]) -> list[str]:
-    """The typed Kubernetes API groups' modules (`pulumi_kubernetes.core`, `...apps.v1.Deployment`)."""
-    groups = (["pulumi_kubernetes", "core"], ["pulumi_kubernetes", "apps"])
+    """The typed Kubernetes API groups' modules (`pulumi_kubernetes.core`, `...apps.v1.Deployment`),
+    and the Helm and YAML ones, which load the provider's client-side renderers."""
+    groups = (["pulumi_kubernetes", "core"], ["pulumi_kubernetes", "apps"], ["pulumi_kubernetes", "helm"],
+              ["pulumi_kubernetes", "yaml"])
     return [name for name in names if name.split(".")[:2] in groups]
 
 
@@ -55,7 +59,7 @@ def test_the_prod_plan_imports_no_pulumi_aws_and_no_typed_kubernetes_classes():
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout)
     assert "pulumi_kubernetes" in loaded, "the check must see the modules the plan does load"
-    assert [name for name in loaded if name.split(".")[0] == "pulumi_aws"] == []
+    assert [name for name in loaded if name.split(".")[0] in ("pulumi_aws", "requests")] == []
     assert _typed_kubernetes_modules(loaded) == []
 
 
@@ -121,16 +125,9 @@ for token, (module, function, kwargs, args) in json.loads(config.require("invoke
 """
 
 
-@pytest.fixture(scope="module")
-def requests(tmp_path_factory) -> dict[str, list[dict]]:
-    """Every request the engine got from the program above, by kind, without source positions."""
-    program = tmp_path_factory.mktemp("aws-types")
-    (program / "__main__.py").write_text(textwrap.dedent(PROGRAM))
-    inputs = {token: _sample_inputs(token) for token in TYPES}
-    snake = {token: {engine: python for python, engine in _engine_names(_args_class(_typed_class(token))).items()}
-             for token in TYPES}
-    config = {f"proj:{key}": json.dumps(value) for key, value in
-              {"inputs": inputs, "snake": snake, "invokes": INVOKES}.items()}
+def _engine_requests(program: Path, source: str, config: dict[str, str]) -> dict[str, list[dict]]:
+    """Every request the engine got from `source`, by kind, without source positions."""
+    (program / "__main__.py").write_text(textwrap.dedent(source))
     seen: dict[str, list[dict]] = {"register": [], "invoke": []}
     monitor = mock_engine._RecordingMonitor
 
@@ -146,6 +143,17 @@ def requests(tmp_path_factory) -> dict[str, list[dict]]:
         patch.setattr(monitor, "Invoke", recording("invoke", monitor.Invoke))
         mock_engine.run_program(program, "proj", "dev", config)
     return seen
+
+
+@pytest.fixture(scope="module")
+def requests(tmp_path_factory) -> dict[str, list[dict]]:
+    """What the engine got from the AWS program above."""
+    inputs = {token: _sample_inputs(token) for token in TYPES}
+    snake = {token: {engine: python for python, engine in _engine_names(_args_class(_typed_class(token))).items()}
+             for token in TYPES}
+    config = {f"proj:{key}": json.dumps(value) for key, value in
+              {"inputs": inputs, "snake": snake, "invokes": INVOKES}.items()}
+    return _engine_requests(tmp_path_factory.mktemp("aws-types"), PROGRAM, config)
 
 
 def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
@@ -187,3 +195,38 @@ def test_declared_outputs_are_the_typed_class_outputs(token):
     declared = set(TYPES[token].outputs)
     assert properties - inputs - {"id", "urn"} <= declared | set(TYPES[token].secrets)
     assert declared <= properties, declared - properties
+
+
+# --- the Helm release and the manifest bundle against their typed classes -------------------------
+
+KUBERNETES_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+from components import helm
+from components.pins import BUNDLES, CHARTS
+
+chart = CHARTS["kong"]
+options = pulumi.ResourceOptions(protect=True, ignore_changes=["values"])
+k8s.helm.v3.Release("typed-release", name=chart.name, chart=chart.name, version=chart.version,
+                    repository_opts={"repo": chart.repository}, namespace="edge", values={"proxy": {"http": [1]}},
+                    atomic=True, cleanup_on_fail=True, timeout=600, opts=options)
+helm.release("generic-release", chart, "edge", {"proxy": {"http": [1]}}, options)
+k8s.yaml.v2.ConfigFile("typed-bundle", file=BUNDLES["gateway-api-crds"].url, opts=options)
+helm.ConfigFile("generic-bundle", BUNDLES["gateway-api-crds"].url, options)
+"""
+
+
+def test_helm_releases_and_bundles_send_the_engine_what_the_typed_classes_send(tmp_path):
+    registered = _engine_requests(tmp_path, KUBERNETES_PROGRAM, {})["register"]
+    typed, generic = _by_name(registered, "typed-"), _by_name(registered, "generic-")
+    assert sorted(typed) == sorted(generic) == ["bundle", "release"]
+    for kind in typed:
+        assert generic[kind] | {"name": ""} == typed[kind] | {"name": ""}, kind
+    assert typed["release"]["object"]["compat"] == "true" and typed["release"]["version"]
+    assert typed["bundle"]["remote"] and typed["bundle"]["type"] == helm.CONFIG_FILE_TYPE
+
+
+def test_release_properties_are_the_typed_class_properties():
+    from pulumi_kubernetes.helm.v3 import Release
+
+    assert sorted(helm.RELEASE_PROPERTIES) == sorted(_engine_names(Release).values())
