@@ -10,12 +10,12 @@ Exit codes: 0 done, 1 a mandatory policy is violated, 2 invalid config or input.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
+from .process_end import exit_after_plan
 from .stack_file import StackFileError, load_stack_file, read_document
 
 if TYPE_CHECKING:
@@ -105,15 +105,6 @@ def main(argv: list[str] | None = None) -> int:
     report, blocked = check_policies(plan, args.policy_config)
     print(report, file=sys.stderr if args.json else sys.stdout)
     return 1 if blocked else 0
-
-
-def exit_after_plan(code: int) -> NoReturn:
-    """End a process that planned. Everything it allocated dies with it, so its objects are
-    frozen out of the interpreter's final cyclic collection, which would otherwise walk and free
-    each one: about 0.2 s after a prod plan. Nothing of ours relies on a finalizer at exit, and
-    the interpreter still flushes stdout and stderr."""
-    gc.freeze()
-    sys.exit(code)
 
 
 if __name__ == "__main__":

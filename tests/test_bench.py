@@ -1,0 +1,27 @@
+"""`make bench`: what it runs and what it prints (its figures are for people, not asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.bench import run_once
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_baselines_register_nothing_and_as_many_bare_objects_as_asked():
+    assert run_once("empty", 0) == 0
+    assert run_once("floor", 7) == 7
+
+
+def test_the_bench_compares_the_prod_plan_with_both_baselines():
+    result = subprocess.run([sys.executable, "-m", "tools.bench", "--runs", "1"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    count = int(re.search(r"prod plan: +[\d.]+ s \((\d+) resources", result.stdout)[1])
+    assert count > 100
+    assert re.search(r"ratio: +[\d.]+ \(target < 3\)", result.stdout)
+    assert re.search(rf"{count} bare ConfigMaps: [\d.]+ s, [\d.]+x the empty program", result.stdout)
