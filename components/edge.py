@@ -43,7 +43,7 @@ class Edge(pulumi.ComponentResource):
         controllers = [r for r in (args.cert_manager,) if r is not None]
         if edge.install_gateway_api_crds:
             controllers.append(ConfigFile(f"{name}-gateway-api-crds", BUNDLES["gateway-api-crds"].url,
-                                                 pulumi.ResourceOptions(parent=self)))
+                                          pulumi.ResourceOptions(parent=self)))
         kong = release(f"{name}-kong", CHARTS["kong"], edge.namespace, m.kong_values(spec),
                        pulumi.ResourceOptions(parent=self, depends_on=[*kong_ready, *controllers]))
         controllers.append(kong)

@@ -42,8 +42,7 @@ class HelmRelease(pulumi.CustomResource):
         unknown = set(inputs) - set(RELEASE_PROPERTIES)
         if unknown:
             raise KeyError(f"not a Release input: {sorted(unknown)}")
-        # `compat` is what the typed class always adds: it marks the program as using the SDK's
-        # Release (not the deprecated Chart) to the provider.
+        # The typed class sends `compat: "true"` with every release, whatever the caller gives.
         props = {**dict.fromkeys(RELEASE_PROPERTIES), **inputs, "compat": "true", "status": None}
         super().__init__(RELEASE_TYPE, name, props, _provider_options(opts))
 
