@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from stackconfig import PROJECT
-from stackconfig.model import deep_merge
+from stackconfig.model import StackConfig, deep_merge
 from tools.mock_engine import Plan, Resource, run_program
 from tools.plan import build_plan
 from tools.plan_render import write_manifests
@@ -24,6 +26,18 @@ def aws_test_credentials(monkeypatch) -> None:
     fake = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
     for key, value in fake.items():
         monkeypatch.setenv(key, value)
+
+
+def config_leaves(model: type[BaseModel] = StackConfig,
+                  prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], FieldInfo]]:
+    """Every leaf key of the config model with its field, nested sections (optional ones too) walked."""
+    for name, info in model.model_fields.items():
+        nested = [a for a in (info.annotation, *getattr(info.annotation, "__args__", ()))
+                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        if nested:
+            yield from config_leaves(nested[0], prefix + (name,))
+        else:
+            yield prefix + (name,), info
 
 
 def stack_values(stack: str) -> dict[str, Any]:

@@ -17,31 +17,17 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from stackconfig import PROJECT
 from stackconfig.model import StackConfig
 from tools import plan as plan_cli
 
-from .conftest import ROOT
+from .conftest import ROOT, config_leaves
 
 MARKER = "hunter2zq"  # stands for a credential: it must never reach any output
 
 
-def leaf_paths(model: type[BaseModel] = StackConfig, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every leaf key of the model, nested sections walked."""
-    paths = []
-    for name, info in model.model_fields.items():
-        nested = [a for a in (info.annotation, *getattr(info.annotation, "__args__", ()))
-                  if isinstance(a, type) and issubclass(a, BaseModel)]
-        if nested:
-            paths += leaf_paths(nested[0], prefix + (name,))
-        else:
-            paths.append(prefix + (name,))
-    return paths
-
-
-LEAVES = leaf_paths()
+LEAVES = [path for path, _ in config_leaves()]
 credential = st.sampled_from([
     f"postgresql://app:{MARKER}@db.internal:5432/langgraph",
     f"redis://:{MARKER}@redis:6379/0",

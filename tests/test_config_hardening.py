@@ -11,12 +11,11 @@ import pytest
 import yaml
 
 from stackconfig import PROJECT, ConfigError
-from stackconfig.model import StackConfig
 from stackconfig.load import validate
 from stackconfig.types import INT32_MAX, number_field
 from tools import plan as plan_cli
 
-from .conftest import ROOT, run_values, stack_values
+from .conftest import ROOT, config_leaves, run_values, stack_values
 from .test_config_validation import _set
 
 
@@ -178,17 +177,7 @@ def test_a_secure_value_outside_the_credential_keys_is_refused(key, section):
     assert registered == []
 
 
-def _leaf_fields(model, prefix=""):
-    for name, info in model.model_fields.items():
-        nested = [a for a in getattr(info.annotation, "__args__", (info.annotation,))
-                  if isinstance(a, type) and hasattr(a, "model_fields")]
-        if nested:
-            yield from _leaf_fields(nested[0], f"{prefix}{name}.")
-        else:
-            yield prefix + name, info
-
-
-NUMBER_FIELDS = {key: number for key, info in _leaf_fields(StackConfig) if (number := number_field(info))}
+NUMBER_FIELDS = {".".join(path): number for path, info in config_leaves() if (number := number_field(info))}
 
 
 def test_every_integer_field_is_bounded_by_int32():
@@ -225,7 +214,7 @@ def _pattern(info) -> str | None:
     return None
 
 
-PATTERN_FIELDS = {key: pattern for key, info in _leaf_fields(StackConfig) if (pattern := _pattern(info))}
+PATTERN_FIELDS = {".".join(path): pattern for path, info in config_leaves() if (pattern := _pattern(info))}
 
 
 def test_a_malformed_string_names_the_pattern_and_an_example():
