@@ -5,6 +5,7 @@ reads, no event loop or thread left behind by a run, and no cyclic collection wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import subprocess
@@ -15,8 +16,15 @@ import warnings
 import zlib
 from pathlib import Path
 
+import pulumi
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi import _types
+from pulumi.runtime import mocks, resource, rpc
+
+from tools import mock_engine
 from tools.mock_aws import EXAMPLE_ACCOUNT_ID
-from tools.mock_engine import Plan, run_program
+from tools.mock_engine import Plan, make_urn, run_program
 from tools.plan import build_plan
 
 STACK_PREFIX = "urn:pulumi:dev::proj::"
@@ -291,3 +299,90 @@ def test_a_plan_process_exits_with_its_objects_frozen_out_of_the_final_collectio
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stderr.split("frozen")[-1]) > 10_000
+
+
+def _present(value):
+    """`value` without null map entries, at any depth."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    return [_present(v) for v in value] if isinstance(value, list) else value
+
+
+def test_creates_are_answered_as_the_mock_monitor_itself_answers_them(monkeypatch):
+    # Every create of both stacks, answered our way and MockMonitor's way (deserialize, ask the
+    # mocks, serialize back): the same URN, id, and state as the program reads it. MockMonitor's
+    # round trip lifts a nested secret to its top-level property (reading the state does that too)
+    # and so drops a null inside it, which the engine treats as absent anyway: `_present` does too.
+    answered, differ = [], []
+    ours = mock_engine._RecordingMonitor._created
+
+    def both(self, request, urn, inputs):
+        fast = ours(self, request, urn, inputs)
+        reference = self.loops.run(functools.partial(mocks.MockMonitor.RegisterResource, self, request))
+        answered.append(request.type)
+        read = [(answer.urn, answer.id,
+                 _present(self.loops.run(functools.partial(rpc.deserialize_properties, answer.object))))
+                for answer in (fast, reference)]
+        if read[0] != read[1]:
+            differ.append(request.name)
+        return fast
+
+    monkeypatch.setattr(mock_engine._RecordingMonitor, "_created", both)
+    for stack in ("dev", "prod"):
+        build_plan(stack)
+    assert not differ
+    # The answers that add fields are among them: a LoadBalancer's address, ARNs, RDS endpoints.
+    assert {"kubernetes:core/v1:Service", "aws:rds/instance:Instance", "aws:kms/key:Key"} <= set(answered)
+
+
+def test_a_created_resource_looked_up_by_urn_has_its_state(tmp_path):
+    # `ResourceOptions(urn=...)` rehydrates a resource through `pulumi:pulumi:getResource`.
+    plan = _run(tmp_path, f"""
+        import pulumi
+        from components.kube import KubeObject
+        created = KubeObject("cm", ({CONFIG_MAP})("settings"))
+        # Once it exists, as the engine requires.
+        again = created.urn.apply(lambda urn: pulumi.CustomResource(
+            "kubernetes:core/v1:ConfigMap", "cm", {{"data": None, "metadata": None}}, pulumi.ResourceOptions(urn=urn)))
+        pulumi.export("data", again.apply(lambda resource: resource.data))
+        pulumi.export("name", again.apply(lambda resource: resource.metadata["name"]))
+    """)
+    assert plan.outputs == {"data": {"a": "1"}, "name": "settings"}
+
+
+_URN_PART = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_URN_PART, type_=_URN_PART, parent=st.builds(make_urn, _URN_PART, _URN_PART, st.just(""), _URN_PART, _URN_PART))
+def test_urns_the_run_computes_directly_are_the_sdks(name, type_, parent):
+    sdk_create_urn = resource.create_urn
+
+    async def both():
+        with mock_engine._sdk_shortcuts():
+            ours = resource.create_urn(name, type_, parent)
+        theirs = sdk_create_urn(name, type_, parent)
+        return [(await urn.future(), await urn.is_known(), await urn.is_secret()) for urn in (ours, theirs)]
+
+    ours, theirs = asyncio.run(both())
+    assert ours == theirs
+    assert resource.create_urn is sdk_create_urn
+
+
+def test_the_sdk_functions_a_run_replaces_exist_and_are_restored_after_it():
+    # A release that renamed one would make plans slower without a word: the suite says it.
+    originals = {name: getattr(module, name) for module, name, _ in mock_engine._SDK_SHORTCUTS}
+    build_plan("dev")
+    assert {name: getattr(module, name) for module, name, _ in mock_engine._SDK_SHORTCUTS} == originals
+
+
+def test_resource_types_the_run_caches_are_the_sdks():
+    from components.helm import HelmRelease
+    from components.kube import KubeObject
+
+    classes = (KubeObject, HelmRelease, pulumi.CustomResource)
+    theirs = [_types.resource_types(cls) for cls in classes]
+    with mock_engine._sdk_shortcuts():
+        ours = [_types.resource_types(cls) for cls in classes]
+        assert _types.resource_types(KubeObject) is ours[0]
+    assert ours == theirs and theirs[0]

@@ -5,7 +5,9 @@ subclassed to keep what the real engine decides on: each `RegisterResource` requ
 name, parent, URN (computed as the engine does), options (protect, dependencies, provider,
 deleteBeforeReplace, ignoreChanges, aliases, retainOnDelete) and inputs exactly as serialized
 for the engine (camelCase, secrets masked). Reads of existing objects are kept apart: they
-change nothing. Invokes the program needs get realistic answers (see `INVOKES`).
+change nothing. Invokes the program needs get realistic answers (see `INVOKES`). Creates are
+answered as MockMonitor answers them, without its round trip through Python values, and a few
+SDK functions are replaced for the run by cheaper ones with the same results (`_SDK_SHORTCUTS`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
+from pulumi import _types
 from pulumi.runtime import mocks, resource, rpc, settings
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -192,6 +195,11 @@ def _read_kube_object(type_: str, object_id: str, aws: Aws) -> dict:
     return {**obj, **_kube_status(type_, obj, aws)}
 
 
+def created_id(name: str) -> str:
+    """The id the mock provider gives a created resource."""
+    return f"{name}-id"
+
+
 class _PlanMocks(pulumi.runtime.Mocks):
     """A created resource's state is its inputs plus what the cluster fills in; its id is its name."""
 
@@ -202,8 +210,11 @@ class _PlanMocks(pulumi.runtime.Mocks):
         if args.resource_id:  # a read or an import: the object exists already
             kube = args.typ.startswith("kubernetes:")
             return args.resource_id, _read_kube_object(args.typ, args.resource_id, self.aws) if kube else args.inputs
-        return f"{args.name}-id", {**args.inputs, **_kube_status(args.typ, args.inputs, self.aws),
-                                   **created_state(args.typ, args.name, args.inputs, self.aws)}
+        return created_id(args.name), {**args.inputs, **self.filled_in(args.typ, args.name, args.inputs)}
+
+    def filled_in(self, type_: str, name: str, inputs: dict) -> dict:
+        """What the provider adds to a created resource's inputs."""
+        return {**_kube_status(type_, inputs, self.aws), **created_state(type_, name, inputs, self.aws)}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         answer = INVOKES.get(args.token)
@@ -251,6 +262,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(mocks_)
         self.record, self.reads, self.loops = record, reads, loops
         self._aliases_by_urn: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._created_states: dict[str, tuple[str, struct_pb2.Struct]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return make_urn(settings.get_stack(), settings.get_project(), parent, type_, name)
@@ -291,26 +303,51 @@ class _RecordingMonitor(mocks.MockMonitor):
                         f"default_{version}" if version else "default")
 
     def RegisterResource(self, request):
-        if request.type != ROOT_STACK_TYPE:
-            urn = self.make_urn(request.parent, request.type, request.name)
-            aliases = self._aliases(request, urn)
-            self._aliases_by_urn[urn] = (request.name, aliases)
-            self.record.append(Resource(
-                type=request.type,
-                name=request.name,
-                parent=_parent_name(request.parent),
-                inputs=clean(json_format.MessageToDict(request.object)),
-                urn=urn,
-                protect=bool(request.protect),
-                dependencies=tuple(request.dependencies),
-                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
-                provider=self._provider(request, request.custom),
-                delete_before_replace=bool(request.deleteBeforeReplace),
-                ignore_changes=tuple(request.ignoreChanges),
-                aliases=aliases,
-                retain_on_delete=bool(request.retainOnDelete),
-            ))
-        return self.loops.run(functools.partial(super().RegisterResource, request))
+        if request.type == ROOT_STACK_TYPE:
+            return self.loops.run(functools.partial(super().RegisterResource, request))
+        inputs = json_format.MessageToDict(request.object)
+        urn = self._record(request, inputs)
+        if request.importId:  # an import: the mocks answer with the existing object
+            return self.loops.run(functools.partial(super().RegisterResource, request))
+        return self._created(request, urn, inputs)
+
+    def _created(self, request, urn: str, inputs: dict) -> resource_pb2.RegisterResourceResponse:
+        """MockMonitor's answer to a create, without its round trip.
+
+        MockMonitor deserializes the inputs, asks the mocks, and serializes the state back: about
+        a quarter of a prod plan's run. A created resource's state is its inputs plus what
+        `filled_in` adds, so the answer is the inputs as they came, with those fields set (a test
+        holds it to MockMonitor's own answer, request for request). The state is deserialized
+        only if the program looks the resource up by URN (`pulumi:pulumi:getResource`)."""
+        state = struct_pb2.Struct()
+        state.CopyFrom(request.object)
+        filled = self.mocks.filled_in(request.type, request.name, inputs)
+        if filled:
+            state.update(filled)
+        self._created_states[urn] = (created_id(request.name), state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=created_id(request.name), object=state)
+
+    def _record(self, request, inputs: dict) -> str:
+        """Record the registration as the engine sees it; its URN."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        aliases = self._aliases(request, urn)
+        self._aliases_by_urn[urn] = (request.name, aliases)
+        self.record.append(Resource(
+            type=request.type,
+            name=request.name,
+            parent=_parent_name(request.parent),
+            inputs=clean(inputs),
+            urn=urn,
+            protect=bool(request.protect),
+            dependencies=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+            provider=self._provider(request, request.custom),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            ignore_changes=tuple(request.ignoreChanges),
+            aliases=aliases,
+            retain_on_delete=bool(request.retainOnDelete),
+        ))
+        return urn
 
     def ReadResource(self, request):
         self.reads.append(Read(type=request.type, name=request.name, parent=_parent_name(request.parent),
@@ -319,26 +356,66 @@ class _RecordingMonitor(mocks.MockMonitor):
         return self.loops.run(functools.partial(super().ReadResource, request))
 
     def Invoke(self, request):
-        return self.loops.run(functools.partial(super().Invoke, request))
+        return self.loops.run(functools.partial(self._invoke, request))
+
+    def _invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            urn = request.args.fields["urn"].string_value
+            if urn in self._created_states and urn not in self.resources:
+                id_, state = self._created_states[urn]
+                self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, rpc.deserialize_properties(state))
+        return super().Invoke(request)
+
+
+# --- what the SDK computes for an engine and a plan does not need --------------------------------
+# Each entry replaces one SDK function for the run, with the same result for what a plan reads.
+# They are the SDK's own functions, some private: if a release renames one, plans only get slower.
+
+def _no_stack_trace(sdk_get_stack_trace):
+    """The SDK sends the engine a source position with every resource: it walks the whole Python
+    stack (`traceback.extract_stack`, a file URI per frame), some 0.1 s of a prod plan, and the
+    plan records none of it. An empty trace means "no position", as for code without source."""
+    return source_pb2.StackTrace
+
+
+def _direct_urns(sdk_create_urn):
+    """Before every registration the SDK builds the resource's URN from its name, type and
+    parent URN as a chain of outputs (an `Output.all` and two applies: three tasks), and uses it
+    only when no engine is there to answer. Those are plain strings by then, so the same string
+    is computed directly; anything else (an alias's outputs) takes the SDK's own path."""
+
+    def create_urn(name, type_, parent=None, project=None, stack=None):
+        if isinstance(name, str) and isinstance(type_, str) and isinstance(parent, str) and parent:
+            return pulumi.Output.from_input(f"{parent[:parent.rfind('::')]}${type_}::{name}")
+        return sdk_create_urn(name, type_, parent, project, stack)
+
+    return create_urn
+
+
+def _cached_per_class(sdk_resource_types):
+    """Reading a registration's outputs, the SDK resolves its class's annotations again
+    (`typing.get_type_hints`) every time; a class's annotations do not change during a run."""
+    return functools.lru_cache(maxsize=None)(sdk_resource_types)
+
+
+_SDK_SHORTCUTS = ((resource, "_get_stack_trace", _no_stack_trace), (resource, "create_urn", _direct_urns),
+                  (_types, "resource_types", _cached_per_class))
 
 
 @contextlib.contextmanager
-def _without_source_positions():
-    """Skip the SDK's capture of the Python stack at each registration, for the run.
-
-    The SDK sends the engine a source position with every resource: it walks the whole stack
-    (`traceback.extract_stack`, a file URI per frame): some 0.1 s of a prod plan. The plan
-    records none of it. An empty trace means "no position", as for code without source. The
-    function is the SDK's own, private: if a release renames it, plans only get slower."""
-    captured = getattr(resource, "_get_stack_trace", None)
-    if captured is None:
-        yield
-        return
-    resource._get_stack_trace = source_pb2.StackTrace
+def _sdk_shortcuts():
+    """The SDK functions in `_SDK_SHORTCUTS` replaced, for the run."""
+    replaced = []
     try:
+        for module, name, shortcut in _SDK_SHORTCUTS:
+            sdk_function = getattr(module, name, None)
+            if sdk_function is not None:
+                setattr(module, name, shortcut(sdk_function))
+                replaced.append((module, name, sdk_function))
         yield
     finally:
-        resource._get_stack_trace = captured
+        for module, name, sdk_function in replaced:
+            setattr(module, name, sdk_function)
 
 
 @contextlib.contextmanager
@@ -372,7 +449,7 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
     asyncio.set_event_loop(loop)
     thread_loops = _ThreadLoops()
     try:
-        with _without_source_positions(), _collector_paused():
+        with _sdk_shortcuts(), _collector_paused():
             return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys),
                                              record, thread_loops)
     finally:
