@@ -1,6 +1,8 @@
 """The recording mock engine: URNs and options as the engine decides on them, aliases resolved,
 realistic invoke answers through the real `pulumi_aws` functions, `KubeObject` status, aliases and
-reads, no event loop or thread left behind by a run, and no cyclic collection walking it."""
+reads, no event loop or thread left behind by a run, no cyclic collection walking it, creates
+answered as MockMonitor itself answers them, and the SDK functions a run replaces giving the SDK's
+own results."""
 
 from __future__ import annotations
 
