@@ -40,7 +40,9 @@ def _moved_aliases(api_version: str, kind: str, aliases: list) -> list[pulumi.Al
 
 
 def _provider_options(kind: str) -> pulumi.ResourceOptions:
-    options = pulumi.ResourceOptions(version=_utilities.get_version())
+    """The typed classes' options: the provider's version and download URL (as `components/helm.py`
+    takes them), and for a Secret its secret outputs."""
+    options = _utilities.get_resource_opts_defaults()
     if kind == "Secret":
         # As the typed Secret class does: the provider's returned data stays secret too.
         options = pulumi.ResourceOptions.merge(

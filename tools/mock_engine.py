@@ -324,8 +324,9 @@ class _RecordingMonitor(mocks.MockMonitor):
         filled = self.mocks.filled_in(request.type, request.name, inputs)
         if filled:
             state.update(filled)
-        self._created_states[urn] = (created_id(request.name), state)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=created_id(request.name), object=state)
+        id_ = created_id(request.name)
+        self._created_states[urn] = (id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=state)
 
     def _record(self, request, inputs: dict) -> str:
         """Record the registration as the engine sees it; its URN."""
