@@ -1,15 +1,17 @@
 """The recording mock engine: URNs and options as the engine decides on them, aliases resolved,
 realistic invoke answers through the real `pulumi_aws` functions, `KubeObject` status, aliases and
-reads, no event loop or thread left behind by a run, no cyclic collection walking it, creates
-answered as MockMonitor itself answers them, and the SDK functions a run replaces giving the SDK's
-own results."""
+reads, no event loop or thread left behind by a run, no cyclic collection walking it nor teardown
+after it, creates answered as MockMonitor itself answers them, and the SDK functions a run
+replaces giving the SDK's own results."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import gc
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +21,7 @@ import zlib
 from pathlib import Path
 
 import pulumi
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi import _types
@@ -274,7 +277,7 @@ def test_a_run_leaves_no_event_loop_or_executor_thread_behind():
     # interpreter exit and prints the `BaseEventLoop.__del__` traceback.
     assert not [w for w in caught if "unclosed event loop" in str(w.message)]
     assert _unclosed_loops() <= before
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("asyncio_")]
+    assert not [t.name for t in threading.enumerate() if t.name.startswith(("asyncio_", "mock-monitor"))]
 
 
 def test_the_collector_is_paused_during_a_run_and_restored_after_it(tmp_path):
@@ -287,20 +290,65 @@ def test_the_collector_is_paused_during_a_run_and_restored_after_it(tmp_path):
     assert gc.isenabled()
 
 
-def test_a_plan_process_exits_with_its_objects_frozen_out_of_the_final_collection():
-    # What the interpreter's last collection would walk: the count atexit sees once `tools.plan`
-    # has ended the process.
+def test_a_plan_process_ends_with_its_output_out_and_its_code_but_without_the_teardown():
+    # The interpreter's teardown (its final collection, freeing every module) is skipped: an
+    # atexit handler never runs. What the process printed is all out, and its code is kept.
     probe = textwrap.dedent("""
-        import atexit, contextlib, gc, io, runpy, sys
-        atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
-        sys.argv = ["tools.plan", "dev"]
-        with contextlib.redirect_stdout(io.StringIO()):
-            runpy.run_module("tools.plan", run_name="__main__")
+        import atexit, runpy, sys
+        atexit.register(lambda: print("torn down", file=sys.stderr))
+        sys.argv = ["tools.plan", *sys.argv[1:]]
+        runpy.run_module("tools.plan", run_name="__main__")
     """)
-    result = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert int(result.stderr.split("frozen")[-1]) > 10_000
+    root = Path(__file__).resolve().parent.parent
+    buffered = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    planned = subprocess.run([sys.executable, "-c", probe, "dev", "--json"], cwd=root, capture_output=True,
+                             text=True, timeout=120, env=buffered)
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert "torn down" not in planned.stderr
+    # The whole document, to its last line: it is well over a pipe's buffer.
+    assert planned.stdout.endswith("}\n") and len(json.loads(planned.stdout)["resources"]) > 50
+    refused = subprocess.run([sys.executable, "-c", probe, "nosuchstack"], cwd=root, capture_output=True,
+                             text=True, timeout=120, env=buffered)
+    assert (refused.returncode, "torn down" in refused.stderr) == (2, False)
+    assert "Pulumi.nosuchstack.yaml" in refused.stderr
+
+
+@pytest.mark.parametrize("command", [["tools.plan", "dev"], ["tools.bench", "--once", "empty"]])
+def test_a_plan_process_runs_without_the_collector_or_pydantic_plugins(command):
+    # What the process is set to when it ends: both entry points that plan once and exit.
+    probe = textwrap.dedent("""
+        import gc, os, runpy, sys
+        import tools.process_end as end
+        ending = end.exit_after_plan
+        def report(code):
+            print("collecting", gc.isenabled(), os.environ.get("PYDANTIC_DISABLE_PLUGINS"), file=sys.stderr)
+            ending(code)
+        end.exit_after_plan = report
+        sys.argv = sys.argv[1:]
+        runpy.run_module(sys.argv[0], run_name="__main__")
+    """)
+    ended = subprocess.run([sys.executable, "-c", probe, *command], cwd=Path(__file__).resolve().parent.parent,
+                           capture_output=True, text=True, timeout=120)
+    assert ended.returncode == 0, ended.stderr[-2000:]
+    assert ended.stderr.split("collecting")[-1].split() == ["False", "__all__"]
+
+
+def test_a_monitor_call_that_fails_inline_fails_the_program_and_not_the_next_run(tmp_path, monkeypatch):
+    # Monitor calls run in the calling thread: an error answering one reaches the program's await.
+    # The failed run's outputs stay with it: the next run in the process does not wait on them.
+    program = f"""
+        from components.kube import KubeObject
+        KubeObject("cm", ({CONFIG_MAP})("settings"))
+    """
+
+    def refused(self, request, urn, inputs):
+        raise RuntimeError(f"cannot create {request.name}")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mock_engine._RecordingMonitor, "_created", refused)
+        with pytest.raises(Exception, match="cannot create cm"):
+            _run(tmp_path, program)
+    assert [r.name for r in _run(tmp_path, program).resources] == ["cm"]
 
 
 def _present(value):
@@ -320,10 +368,10 @@ def test_creates_are_answered_as_the_mock_monitor_itself_answers_them(monkeypatc
 
     def both(self, request, urn, inputs):
         fast = ours(self, request, urn, inputs)
-        reference = self.loops.run(functools.partial(mocks.MockMonitor.RegisterResource, self, request))
+        reference = self.own_answers.run(functools.partial(mocks.MockMonitor.RegisterResource, self, request))
         answered.append(request.type)
         read = [(answer.urn, answer.id,
-                 _present(self.loops.run(functools.partial(rpc.deserialize_properties, answer.object))))
+                 _present(self.own_answers.run(functools.partial(rpc.deserialize_properties, answer.object))))
                 for answer in (fast, reference)]
         if read[0] != read[1]:
             differ.append(request.name)
@@ -388,3 +436,57 @@ def test_resource_types_the_run_caches_are_the_sdks():
         ours = [_types.resource_types(cls) for cls in classes]
         assert _types.resource_types(KubeObject) is ours[0]
     assert ours == theirs and theirs[0]
+
+
+class _Tier(str, enum.Enum):
+    API = "api"
+
+
+def _nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return (st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            | st.tuples(st.sampled_from(["output", "secret", "tuple"]), inner))
+
+
+_LEAF = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4)
+# A value as a program passes it: JSON-shaped, with here and there what is not (an output, a
+# secret, a tuple, a str enum), each of which the SDK serializes its own way.
+_INPUT = st.recursive(_LEAF | st.just(_Tier.API), _nested, max_leaves=12)
+
+
+def _materialized(spec, outputs: list):
+    """`_INPUT`'s markers made into what they stand for (outputs need the running loop); each
+    output made is added to `outputs`."""
+    if isinstance(spec, tuple):
+        kind, inner = spec[0], _materialized(spec[1], outputs)
+        if kind == "tuple":
+            return (inner,)
+        outputs.append(pulumi.Output.from_input(inner) if kind == "output" else pulumi.Output.secret(inner))
+        return outputs[-1]
+    if isinstance(spec, dict):
+        return {k: _materialized(v, outputs) for k, v in spec.items()}
+    return [_materialized(v, outputs) for v in spec] if isinstance(spec, list) else spec
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=_INPUT, how=st.sampled_from([(None, None), (str.upper, None), (None, dict[str, str]),
+                                         (pulumi.Resource.translate_input_property.__get__(object()), None)]))
+def test_values_the_run_serializes_directly_are_serialized_as_the_sdk_does(spec, how):
+    # Each way a name may be translated: none, a resource's own renaming, by type, the identity.
+    transformer, typ = how
+    sdk_serialize_property = rpc.serialize_property
+
+    async def serialized():
+        outputs, deps = [], []
+        value = _materialized(spec, outputs)
+        try:
+            return await rpc.serialize_property(value, deps, "key", None, transformer, typ), deps
+        except AssertionError as refused:  # a list where the type says map: refused alike
+            return repr(refused)
+        finally:  # none left pending for the SDK's next run to wait on
+            await asyncio.gather(*(output.future() for output in outputs))
+
+    theirs = asyncio.run(serialized())
+    with mock_engine._sdk_shortcuts():
+        ours = asyncio.run(serialized())
+    assert ours == theirs
+    assert rpc.serialize_property is sdk_serialize_property

@@ -28,17 +28,14 @@ from tools import mock_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# In a fresh interpreter: plan prod as `python -m tools.plan prod` does, then report which of the
-# modules in question were executed. A lazily imported module sits in sys.modules unexecuted
-# (type `_LazyModule`) until its first attribute access: only executed ones count.
+# In a fresh interpreter: plan prod as `python -m tools.plan prod` does (its `main`), then report
+# which of the modules in question were executed. A lazily imported module sits in sys.modules
+# unexecuted (type `_LazyModule`) until its first attribute access: only executed ones count.
 PLAN_THEN_LIST_MODULES = """
-import contextlib, io, json, runpy, sys
-sys.argv = ["tools.plan", "prod"]
+import contextlib, io, json, sys
+from tools.plan import main
 with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        runpy.run_module("tools.plan", run_name="__main__")
-    except SystemExit as done:
-        assert not done.code, done.code
+    assert main(["prod"]) == 0
 print(json.dumps(sorted(name for name, module in sys.modules.items()
                         if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes", "requests")
                         and type(module).__name__ != "_LazyModule")))

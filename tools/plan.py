@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .process_end import exit_after_plan
+from .process_end import exit_after_plan, plan_once
 from .stack_file import StackFileError, load_stack_file, read_document
 
 if TYPE_CHECKING:
@@ -108,4 +108,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    plan_once()
     exit_after_plan(main())
