@@ -510,7 +510,7 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
     """
     record = [] if record is None else record
     # A loop of its own, closed afterwards, and MockMonitor's thread joined and its loop closed,
-    # so that nothing of a run outlives it.
+    # so that nothing of a run outlives it. The loop's executor has no thread to join.
     loop = asyncio.new_event_loop()
     loop.set_default_executor(_CallsInline())
     asyncio.set_event_loop(loop)
@@ -520,7 +520,6 @@ def run_program(program_dir: Path, project: str, stack: str, config: dict[str, s
             return contextvars.Context().run(_run, Path(program_dir), project, stack, config, list(secret_keys),
                                              record, monitor_thread)
     finally:
-        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         monitor_thread.close()
         asyncio.set_event_loop(None)
