@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pulumi
 from pulumi_kubernetes import _utilities
 
@@ -39,9 +41,11 @@ def _moved_aliases(api_version: str, kind: str, aliases: list) -> list[pulumi.Al
     return moved
 
 
+@functools.cache
 def _provider_options(kind: str) -> pulumi.ResourceOptions:
     """The typed classes' options: the provider's version and download URL (as `components/helm.py`
-    takes them), and for a Secret its secret outputs."""
+    takes them), and for a Secret its secret outputs. Built once per kind: `ResourceOptions.merge`
+    copies the options it is given and never changes them."""
     options = _utilities.get_resource_opts_defaults()
     if kind == "Secret":
         # As the typed Secret class does: the provider's returned data stays secret too.
@@ -69,7 +73,9 @@ class KubeObject(pulumi.CustomResource):
     def __init__(self, name: str, obj: dict, opts: pulumi.ResourceOptions | None = None):
         api_version, kind = obj["apiVersion"], obj["kind"]
         moved = _moved_aliases(api_version, kind, list((opts.aliases if opts else None) or []))
-        extra = pulumi.ResourceOptions.merge(_provider_options(kind), pulumi.ResourceOptions(aliases=moved or None))
+        extra = _provider_options(kind)
+        if moved:
+            extra = pulumi.ResourceOptions.merge(extra, pulumi.ResourceOptions(aliases=moved))
         # `status` is not ours to set: None keeps it out of the inputs and makes it an output.
         super().__init__(type_token(api_version, kind), name, {**obj, "status": None},
                          pulumi.ResourceOptions.merge(opts, extra))

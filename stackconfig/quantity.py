@@ -7,6 +7,7 @@ bounded work (a `1e999999999` would otherwise compute a billion-digit power of t
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -22,7 +23,16 @@ QUANTITY_HELP = ("a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi "
 
 def parse_quantity(text: str) -> Fraction:
     """Value of a Kubernetes quantity; ValueError if `text` is not one (e.g. `2GB`, `-1`)."""
-    match = _QUANTITY.fullmatch(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not {QUANTITY_HELP}")
+    return _parse_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(text: str) -> Fraction:
+    # Cached: a plan sizes every namespace's quota from the same few quantities, hundreds of
+    # times, and a Fraction is immutable.
+    match = _QUANTITY.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not {QUANTITY_HELP}")
     number = Fraction(match["num"])

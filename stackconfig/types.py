@@ -37,9 +37,13 @@ class FieldProblem(ValueError):
 
 class Section(BaseModel):
     """A config section: strict types, unknown keys refused, immutable, each field documented by the
-    docstring under it (read by `stackconfig.reference` for the README)."""
+    docstring under it (read by `stackconfig.reference` for the README).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    Validators are built when first used (`defer_build`): a plan validates the whole config once,
+    through `StackConfig`, so a section's own validator, which would repeat its part of that
+    one, is never built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True)
 
 
 def number_field(info: FieldInfo) -> tuple[type, dict[str, float]] | None:

@@ -490,3 +490,99 @@ def test_values_the_run_serializes_directly_are_serialized_as_the_sdk_does(spec,
         ours = asyncio.run(serialized())
     assert ours == theirs
     assert rpc.serialize_property is sdk_serialize_property
+
+
+_STRUCT_LEAF = st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=4)
+# A state as a create's answer carries it: plain values, and here and there what the SDK reads
+# more into (an unknown, a secret's signature).
+_STATE = st.dictionaries(st.text(max_size=4), st.recursive(
+    _STRUCT_LEAF | st.just(rpc.UNKNOWN),
+    lambda inner: (st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+                   | inner.map(lambda value: {rpc._special_sig_key: rpc._special_secret_sig, "value": value})),
+    max_leaves=12), max_size=4)
+
+
+def _plain(value) -> bool:
+    if isinstance(value, dict):
+        return rpc._special_sig_key not in value and all(map(_plain, value.values()))
+    return all(map(_plain, value)) if isinstance(value, list) else value != rpc.UNKNOWN
+
+
+@settings(max_examples=200, deadline=None)
+@given(state=_STATE)
+def test_create_answers_the_run_reads_directly_are_read_as_the_sdk_reads_them(state):
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from google.protobuf import json_format, struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update(state)
+    answer = resource_pb2.RegisterResourceResponse(object=struct).object
+    values = mock_engine.struct_values(answer)
+    assert values == json_format.MessageToDict(answer)
+    sdk_reads = []
+
+    def sdk_deserialize_properties(*args):
+        sdk_reads.append(args)
+        return rpc.deserialize_properties(*args)
+
+    monitor = SimpleNamespace(created_values={id(answer): (answer, values)})
+    with mock.patch.object(mock_engine.settings, "get_monitor", return_value=monitor):
+        ours = mock_engine._created_values_as_read(sdk_deserialize_properties)(answer)
+    assert ours == rpc.deserialize_properties(answer)
+    # Plain states are read directly; the others by the SDK. Each answer is read once.
+    assert bool(sdk_reads) != _plain(state)
+    assert not monitor.created_values
+
+
+@settings(max_examples=200, deadline=None)
+@given(state=_STATE, how=st.sampled_from([(None, "identity"), (dict, "identity"), (dict[str, int], "identity"),
+                                          (int, "identity"), (None, "upper"), (None, "identity-by-type")]))
+def test_outputs_the_run_reads_directly_are_translated_as_the_sdk_translates_them(state, how):
+    # Each way an output's names may be translated: none (a resource's own identity), by a
+    # renaming resource, or by type metadata; each type the value may be declared as.
+    typ, naming = how
+    transformer = str.upper if naming == "upper" else pulumi.Resource.translate_output_property.__get__(object())
+    by_type = naming == "identity-by-type"
+    sdk_calls = []
+
+    def sdk_translate(*args):
+        sdk_calls.append(args)
+        return rpc.translate_output_properties(*args)
+
+    def translated(translate):
+        try:
+            return translate(state, transformer, typ, by_type)
+        except AssertionError as refused:  # a value the declared type does not allow: refused alike
+            return repr(refused)
+
+    ours = translated(mock_engine._names_kept(sdk_translate))
+    assert ours == translated(rpc.translate_output_properties)
+    # A plain value kept as it is named is copied directly, not by the SDK, and not shared.
+    direct = typ in (None, dict) and naming != "upper" and rpc._special_sig_key not in repr(state)
+    assert bool(sdk_calls) != direct
+    assert ours is not state
+
+
+def _with_unknowns(spec):
+    """`spec` with each 1.5 made an Unknown, and a cycle wherever a map holds the key "cycle"."""
+    from pulumi.output import Unknown
+
+    if isinstance(spec, dict):
+        made = {k: _with_unknowns(v) for k, v in spec.items()}
+        if "cycle" in made:
+            made["cycle"] = [made]
+        return made
+    if isinstance(spec, list):
+        return [_with_unknowns(v) for v in spec]
+    return Unknown() if spec == 1.5 else spec
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=st.recursive(_LEAF | st.just(1.5), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(["a", "b", "cycle"]), inner, max_size=3), max_leaves=12))
+def test_unknowns_the_run_finds_directly_are_the_ones_the_sdk_finds(spec):
+    value = _with_unknowns(spec)
+    assert mock_engine._unknowns_found_directly(rpc.contains_unknowns)(value) == rpc.contains_unknowns(value)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import pulumi
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi import _types
 from pulumi.runtime import mocks, resource, rpc, settings
 from pulumi.runtime.proto import resource_pb2, source_pb2
@@ -40,7 +40,7 @@ from .mock_aws import INVOKES, Aws, created_state
 
 SECRET = "[secret]"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-_SECRET_SIG = rpc._special_sig_key
+_SIG = rpc._special_sig_key  # marks a secret, asset, archive, resource or output value
 _SECRET_VALUE = rpc._special_secret_sig
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ def clean(value: Any, secret: bool = False) -> Any:
     """Engine-serialized value -> plain JSON: integral numbers as ints, and every scalar inside a
     secret replaced by "[secret]" (maps and lists keep their shape, so a Secret's keys still show)."""
     if isinstance(value, dict):
-        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+        if value.get(_SIG) == _SECRET_VALUE:
             return clean(value.get("value"), secret=True)
         # Struct maps carry no order; sorted keys keep plans comparable run to run.
         return {k: clean(value[k], secret) for k in sorted(value)}
@@ -134,6 +134,21 @@ def clean(value: Any, secret: bool = False) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def struct_values(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A Struct as plain values, as `json_format.MessageToDict` gives it (numbers as floats), read
+    straight from its fields: a third faster, and a plan reads every registration's inputs."""
+    return {key: _value(item) for key, item in struct.fields.items()}
+
+
+def _value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return struct_values(value.struct_value)
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None if kind in (None, "null_value") else getattr(value, kind)
 
 
 # --- URNs, as the engine builds them -------------------------------------------------------------
@@ -282,6 +297,8 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.record, self.reads, self.own_answers = record, reads, own_answers
         self._aliases_by_urn: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._created_states: dict[str, tuple[str, struct_pb2.Struct]] = {}
+        self.created_values: dict[int, tuple[struct_pb2.Struct, dict]] = {}
+        """Each create answer's state (by the id of the Struct the SDK reads) as plain values."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return make_urn(settings.get_stack(), settings.get_project(), parent, type_, name)
@@ -324,7 +341,7 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request):
         if request.type == ROOT_STACK_TYPE:
             return self.own_answers.run(functools.partial(super().RegisterResource, request))
-        inputs = json_format.MessageToDict(request.object)
+        inputs = struct_values(request.object)
         urn = self._record(request, inputs)
         if request.importId:  # an import: the mocks answer with the existing object
             return self.own_answers.run(functools.partial(super().RegisterResource, request))
@@ -345,7 +362,12 @@ class _RecordingMonitor(mocks.MockMonitor):
             state.update(filled)
         id_ = created_id(request.name)
         self._created_states[urn] = (id_, state)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=state)
+        response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=state)
+        # Held, so that the SDK reads this very Struct (protobuf hands out one object per field
+        # while it lives): `_created_values_as_read` finds its values by its id.
+        answer = response.object
+        self.created_values[id(answer)] = (answer, {**inputs, **{key: _value(state.fields[key]) for key in filled}})
+        return response
 
     def _record(self, request, inputs: dict) -> str:
         """Record the registration as the engine sees it; its URN."""
@@ -424,9 +446,11 @@ _NOT_PLAIN = object()
 
 def _plain_copy(value: Any) -> Any:
     """A copy of `value` if it is JSON-shaped (dicts with string keys, lists, strings, numbers,
-    booleans, None, each of exactly that type), else `_NOT_PLAIN`."""
+    booleans, None, each of exactly that type) and carries no special signature, else `_NOT_PLAIN`."""
     kind = type(value)
     if kind is dict:
+        if _SIG in value:
+            return _NOT_PLAIN
         copy = {}
         for key, item in value.items():
             item = _plain_copy(item)
@@ -464,8 +488,90 @@ def _plain_values_directly(sdk_serialize_property):
     return serialize_property
 
 
+def _as_read(value: Any) -> Any:
+    """`value` (plain values of a Struct) as the SDK reads it: without null map entries; or
+    `_NOT_PLAIN` where the SDK reads more into it (a special signature, an unknown)."""
+    kind = type(value)
+    if kind is dict:
+        if _SIG in value:
+            return _NOT_PLAIN
+        read = {}
+        for key, item in value.items():
+            item = _as_read(item)
+            if item is _NOT_PLAIN:
+                return _NOT_PLAIN
+            if item is not None:
+                read[key] = item
+        return read
+    if kind is list:
+        items = [_as_read(item) for item in value]
+        return _NOT_PLAIN if _NOT_PLAIN in items else items
+    return _NOT_PLAIN if value == rpc.UNKNOWN else value
+
+
+def _created_values_as_read(sdk_deserialize_properties):
+    """The SDK reads a create's answer by deserializing its state node by node (about 0.02 s of a
+    prod plan's run), a Struct our monitor built from values it holds as plain values. Those are
+    read directly, where they are plain; anything else (another Struct, a secret, an unknown, a
+    caller dropping internal keys) takes the SDK's path."""
+
+    def deserialize_properties(props_struct, keep_unknowns=None, keep_internal=True):
+        created = getattr(settings.get_monitor(), "created_values", None)
+        held = created.pop(id(props_struct), None) if created else None
+        if held is not None and held[0] is props_struct and keep_internal is not False:
+            read = _as_read(held[1])
+            if read is not _NOT_PLAIN:
+                return read
+        return sdk_deserialize_properties(props_struct, keep_unknowns, keep_internal)
+
+    return deserialize_properties
+
+
+def _names_kept(sdk_translate_output_properties):
+    """Reading every output, the SDK translates its names and types node by node, a call each;
+    a resource that renames nothing (its `translate_output_property` the identity) and declares no
+    type for the output gets a copy of the value. A plain value is copied directly; anything else
+    (a type, a secret, a resource renaming its outputs) takes the SDK's path."""
+    identity = pulumi.Resource.translate_output_property
+
+    def translate_output_properties(output, output_transformer, typ=None, transform_using_type_metadata=False,
+                                    path=None, return_none_on_dict_type_mismatch=False):
+        if ((typ is None or (typ is dict and type(output) is dict))
+                and getattr(output_transformer, "__func__", output_transformer) is identity):
+            copy = _plain_copy(output)
+            if copy is not _NOT_PLAIN:
+                return copy
+        return sdk_translate_output_properties(output, output_transformer, typ, transform_using_type_metadata, path,
+                                               return_none_on_dict_type_mismatch)
+
+    return translate_output_properties
+
+
+def _unknowns_found_directly(sdk_contains_unknowns):
+    """Every output resolved is searched for unknowns, a call per node; a plain scalar holds none,
+    and containers are walked in one loop. The same answer, cycles included."""
+    from pulumi.output import Unknown
+
+    def contains_unknowns(val):
+        if type(val) in _PLAIN_SCALARS:
+            return False
+        seen, pending = set(), [val]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, Unknown):
+                return True
+            if isinstance(item, (dict, list)) and id(item) not in seen:
+                seen.add(id(item))
+                pending.extend(item.values() if isinstance(item, dict) else item)
+        return False
+
+    return contains_unknowns
+
+
 _SDK_SHORTCUTS = ((resource, "_get_stack_trace", _no_stack_trace), (resource, "create_urn", _direct_urns),
-                  (_types, "resource_types", _cached_per_class), (rpc, "serialize_property", _plain_values_directly))
+                  (_types, "resource_types", _cached_per_class), (rpc, "serialize_property", _plain_values_directly),
+                  (rpc, "deserialize_properties", _created_values_as_read),
+                  (rpc, "translate_output_properties", _names_kept), (rpc, "contains_unknowns", _unknowns_found_directly))
 
 
 @contextlib.contextmanager
@@ -542,7 +648,7 @@ def _run(program_dir: Path, project: str, stack: str, config: dict[str, str], se
     _sync_await(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
     root = settings.get_root_resource()
     exported = _sync_await(rpc.serialize_properties(root.outputs, {})) if root.outputs else None
-    values = clean(json_format.MessageToDict(exported)) if exported is not None else {}
+    values = clean(struct_values(exported)) if exported is not None else {}
     outputs = {key: values.get(key) for key in root.outputs}
     # Registration order depends on asyncio scheduling; names are hierarchical, so sort by them.
     return Plan(stack=stack, resources=sorted(record, key=lambda r: (r.name, r.type)), outputs=outputs,
