@@ -1,9 +1,10 @@
-"""The plan loads no pulumi_aws module, no typed Kubernetes class and no Helm or YAML module, and
-what it registers in their place (`components.aws`, `components.helm`) is what the typed classes
-and functions send the engine.
+"""The plan loads no pulumi_aws module, no typed Kubernetes class, no Helm or YAML module and no
+Grafana dashboard v2 model, and what it registers in their place (`components.aws`,
+`components.helm`) is what the typed classes and functions send the engine.
 
 Loading pulumi_aws's typed classes cost about a second of every prod plan, the Helm and YAML
-modules (and `requests` with them) about a tenth; the first test keeps that from coming back
+modules (and `requests` with them) about a tenth, the dashboard v2 models (which the Grafana
+SDK's panel builders load) about 0.017 s; the first test keeps that from coming back
 unnoticed. The others compare, request by request, what the engine receives from each typed
 class the program stood in for and from ours, so an upgrade that adds a secret, an alias, an
 input or an output to one of them fails here rather than drifting silently.
@@ -37,7 +38,8 @@ from tools.plan import main
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(["prod"]) == 0
 print(json.dumps(sorted(name for name, module in sys.modules.items()
-                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes", "requests")
+                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes", "requests",
+                                                  "grafana_foundation_sdk")
                         and type(module).__name__ != "_LazyModule")))
 """
 
@@ -50,7 +52,7 @@ def _typed_kubernetes_modules(names: list[str]) -> list[str]:
     return [name for name in names if name.split(".")[:2] in groups]
 
 
-def test_the_prod_plan_imports_no_pulumi_aws_and_no_typed_kubernetes_classes():
+def test_the_prod_plan_imports_no_pulumi_aws_no_typed_kubernetes_classes_and_no_dashboard_v2():
     result = subprocess.run([sys.executable, "-c", PLAN_THEN_LIST_MODULES], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -58,6 +60,8 @@ def test_the_prod_plan_imports_no_pulumi_aws_and_no_typed_kubernetes_classes():
     assert "pulumi_kubernetes" in loaded, "the check must see the modules the plan does load"
     assert [name for name in loaded if name.split(".")[0] in ("pulumi_aws", "requests")] == []
     assert _typed_kubernetes_modules(loaded) == []
+    assert "grafana_foundation_sdk.models.dashboard" in loaded
+    assert [name for name in loaded if name.split(".")[-1].startswith("dashboardv2")] == []
 
 
 # --- AwsResource against the typed classes ---------------------------------------------------------

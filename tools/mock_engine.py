@@ -571,7 +571,8 @@ def _unknowns_found_directly(sdk_contains_unknowns):
 _SDK_SHORTCUTS = ((resource, "_get_stack_trace", _no_stack_trace), (resource, "create_urn", _direct_urns),
                   (_types, "resource_types", _cached_per_class), (rpc, "serialize_property", _plain_values_directly),
                   (rpc, "deserialize_properties", _created_values_as_read),
-                  (rpc, "translate_output_properties", _names_kept), (rpc, "contains_unknowns", _unknowns_found_directly))
+                  (rpc, "translate_output_properties", _names_kept),
+                  (rpc, "contains_unknowns", _unknowns_found_directly))
 
 
 @contextlib.contextmanager

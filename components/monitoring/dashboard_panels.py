@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 # The SDK marks the classic dashboard model deprecated in favour of dashboard v2, which is
 # Grafana's Kubernetes-style API; file provisioning (what the sidecar feeds) loads the classic one.
+# Panels and queries are built from the SDK's models: its panel and query builders also load the
+# dashboard v2 models, which a plan would pay for (about 0.017 s) and never use.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
-    from grafana_foundation_sdk.builders import common as common_builders
     from grafana_foundation_sdk.builders import dashboard as dashboard_builders
-    from grafana_foundation_sdk.builders import prometheus, stat, timeseries
+    from grafana_foundation_sdk.cog import builder as cogbuilder
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
-    from grafana_foundation_sdk.models import common
+    from grafana_foundation_sdk.models import common, prometheus, stat, timeseries
     from grafana_foundation_sdk.models import dashboard as dashboard_model
 
 DATASOURCE_VARIABLE = "datasource"
@@ -35,7 +36,7 @@ ALL = ".*"
 TARGET = "pod, instance"
 TARGET_LEGEND = "{{pod}} {{instance}}"
 
-Panel = timeseries.Panel | stat.Panel
+Panel = dashboard_model.Panel
 
 
 @dataclass(frozen=True)
@@ -60,43 +61,47 @@ def selector(*variables: str, **fixed: str) -> str:
 
 
 def _targets(queries: Sequence[Query]) -> list[prometheus.Dataquery]:
-    return [prometheus.Dataquery().expr(query.expr).legend_format(query.legend).ref_id(chr(ord("A") + index))
+    return [prometheus.Dataquery(expr=query.expr, legend_format=query.legend, ref_id=chr(ord("A") + index))
             for index, query in enumerate(queries)]
 
 
-def _thresholds(threshold: Threshold | None) -> dashboard_builders.ThresholdsConfig:
+def _panel(kind: str, options: object, title: str, description: str, queries: Sequence[Query],
+           field: dashboard_model.FieldConfig, width: int, height: int) -> Panel:
+    if not (0 < width <= 24 and height > 0):
+        raise ValueError(f"panel {title!r}: width must be 1-24 and height positive, not {width}x{height}")
+    return dashboard_model.Panel(type_val=kind, title=title, description=description, datasource=PROMETHEUS,
+                                 grid_pos=dashboard_model.GridPos(h=height, w=width), options=options,
+                                 field_config=dashboard_model.FieldConfigSource(defaults=field),
+                                 targets=_targets(queries))
+
+
+def _thresholds(threshold: Threshold | None) -> dashboard_model.ThresholdsConfig:
     steps = [dashboard_model.Threshold(value=None, color="green")]
     if threshold is not None:
         steps.append(dashboard_model.Threshold(value=threshold.value, color="red"))
-    return dashboard_builders.ThresholdsConfig().mode(dashboard_model.ThresholdsMode.ABSOLUTE).steps(steps)
+    return dashboard_model.ThresholdsConfig(mode=dashboard_model.ThresholdsMode.ABSOLUTE, steps=steps)
 
 
 def timeseries_panel(title: str, description: str, queries: Sequence[Query], unit: str, *,
-                     threshold: Threshold | None = None, width: int = 12, height: int = 8) -> timeseries.Panel:
+                     threshold: Threshold | None = None, width: int = 12, height: int = 8) -> Panel:
     """A time series with a table legend (mean, max, last), one series per label set."""
-    legend = (common_builders.VizLegendOptions().show_legend(True).display_mode(common.LegendDisplayMode.TABLE)
-              .placement(common.LegendPlacement.BOTTOM).calcs(["mean", "max", "lastNotNull"]))
-    panel = (timeseries.Panel().title(title).description(description).datasource(PROMETHEUS).unit(unit)
-             .span(width).height(height).legend(legend).thresholds(_thresholds(threshold))
-             .tooltip(common_builders.VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI)
-                      .sort(common.SortOrder.DESCENDING)))
+    options = timeseries.Options(
+        legend=common.VizLegendOptions(show_legend=True, display_mode=common.LegendDisplayMode.TABLE,
+                                       placement=common.LegendPlacement.BOTTOM, calcs=["mean", "max", "lastNotNull"]),
+        tooltip=common.VizTooltipOptions(mode=common.TooltipDisplayMode.MULTI, sort=common.SortOrder.DESCENDING))
+    custom = timeseries.FieldConfig()
     if threshold is not None:
-        panel = panel.thresholds_style(common_builders.GraphThresholdsStyleConfig()
-                                       .mode(common.GraphThresholdsStyleMode.LINE))
-    for target in _targets(queries):
-        panel = panel.with_target(target)
-    return panel
+        custom.thresholds_style = common.GraphThresholdsStyleConfig(mode=common.GraphThresholdsStyleMode.LINE)
+    field = dashboard_model.FieldConfig(unit=unit, thresholds=_thresholds(threshold), custom=custom)
+    return _panel("timeseries", options, title, description, queries, field, width, height)
 
 
 def stat_panel(title: str, description: str, queries: Sequence[Query], unit: str, *,
-               threshold: Threshold | None = None, width: int = 6, height: int = 8) -> stat.Panel:
+               threshold: Threshold | None = None, width: int = 6, height: int = 8) -> Panel:
     """A big number per series: the last value, coloured by the threshold."""
-    panel = (stat.Panel().title(title).description(description).datasource(PROMETHEUS).unit(unit)
-             .span(width).height(height).thresholds(_thresholds(threshold))
-             .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
-    for target in _targets(queries):
-        panel = panel.with_target(target)
-    return panel
+    options = stat.Options(reduce_options=common.ReduceDataOptions(calcs=["lastNotNull"], values=False))
+    field = dashboard_model.FieldConfig(unit=unit, thresholds=_thresholds(threshold))
+    return _panel("stat", options, title, description, queries, field, width, height)
 
 
 def datasource_variable() -> dashboard_builders.DatasourceVariable:
@@ -139,8 +144,19 @@ def render(uid: str, title: str, description: str, variables: Sequence[dashboard
         board = board.with_row(dashboard_builders.Row(row.title).id(panel_id))
         for panel in row.panels:
             panel_id += 1
-            board = board.with_panel(panel.id(panel_id))
+            panel.id_val = panel_id
+            board = board.with_panel(_Built(panel))
     return json.loads(json.dumps(board.build(), cls=JSONEncoder))
+
+
+class _Built(cogbuilder.Builder[Panel]):
+    """A panel made from the models, as the dashboard builder takes it (it lays panels out)."""
+
+    def __init__(self, panel: Panel):
+        self.panel = panel
+
+    def build(self) -> Panel:
+        return self.panel
 
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
