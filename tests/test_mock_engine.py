@@ -11,6 +11,7 @@ import enum
 import functools
 import gc
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -586,3 +587,43 @@ def _with_unknowns(spec):
 def test_unknowns_the_run_finds_directly_are_the_ones_the_sdk_finds(spec):
     value = _with_unknowns(spec)
     assert mock_engine._unknowns_found_directly(rpc.contains_unknowns)(value) == rpc.contains_unknowns(value)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_plans_are_the_same_without_the_sdk_shortcuts(stack, monkeypatch):
+    # What each shortcut stands for, over a whole stack: the URNs, dependencies (a component's
+    # expanded to its children), inputs, options and outputs the program ends up with.
+    fast = build_plan(stack).as_json()
+    monkeypatch.setattr(mock_engine, "_SDK_SHORTCUTS", ())
+    assert build_plan(stack).as_json() == fast
+    assert any(resource["dependencies"] for resource in fast["resources"]) and fast["outputs"]
+
+
+def test_the_programs_dependency_lists_are_resolved_directly(monkeypatch):
+    sdk_calls = []
+
+    async def sdk_resolve(depends_on, from_resource=None):
+        sdk_calls.append(depends_on)
+        return set()
+
+    monkeypatch.setattr(mock_engine, "_SDK_SHORTCUTS", tuple(
+        (module, name, (lambda _: mock_engine._plain_dependency_lists(sdk_resolve))
+         if name == "_resolve_depends_on_urns" else shortcut) for module, name, shortcut in mock_engine._SDK_SHORTCUTS))
+    build_plan("prod")
+    assert sdk_calls == []  # every dependency list of the program is a plain list of resources
+
+
+@pytest.mark.parametrize("level", [logging.WARNING, logging.DEBUG])
+def test_debug_lines_are_dropped_only_where_the_mock_engine_would_not_log_them(level):
+    from types import SimpleNamespace
+    from unittest import mock
+
+    logger = logging.getLogger("mock-engine-debug-test")
+    logger.setLevel(level)
+    sent = []
+    with mock.patch.object(mock_engine.settings, "get_engine", return_value=mocks.MockEngine(logger)):
+        mock_engine._debug_lines_unsent(lambda *args: sent.append(args))("registering", None, None, None)
+    assert sent == ([] if level == logging.WARNING else [("registering", None, None, None)])
+    with mock.patch.object(mock_engine.settings, "get_engine", return_value=SimpleNamespace()):
+        mock_engine._debug_lines_unsent(lambda *args: sent.append(args))("to a real engine")
+    assert sent[-1][0] == "to a real engine"

@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import functools
 import gc
+import logging
 import re
 import runpy
 import sys
@@ -568,11 +569,40 @@ def _unknowns_found_directly(sdk_contains_unknowns):
     return contains_unknowns
 
 
+def _plain_dependency_lists(sdk_resolve_depends_on_urns):
+    """A resource's `depends_on` is resolved as an input of inputs: an output made of the list and
+    one of each item, each awaited. A plain list of resources depends on exactly those, expanded
+    (a component to its children) as the SDK expands them; anything else takes the SDK's path."""
+
+    async def resolve_depends_on_urns(depends_on, from_resource=None):
+        if type(depends_on) is list and all(isinstance(item, pulumi.Resource) for item in depends_on):
+            return set(await rpc._expand_dependencies(set(depends_on), from_resource))
+        return await sdk_resolve_depends_on_urns(depends_on, from_resource)
+
+    return resolve_depends_on_urns
+
+
+def _debug_lines_unsent(sdk_debug):
+    """The SDK logs two debug lines per registration (one waiting for the resource's URN), which
+    MockEngine passes to Python logging at debug level; where that level is off, they are dropped
+    before they are made."""
+
+    def debug(msg, resource=None, stream_id=None, ephemeral=None):
+        engine = settings.get_engine()
+        if isinstance(engine, mocks.MockEngine) and not engine.logger.isEnabledFor(logging.DEBUG):
+            return
+        sdk_debug(msg, resource, stream_id, ephemeral)
+
+    return debug
+
+
 _SDK_SHORTCUTS = ((resource, "_get_stack_trace", _no_stack_trace), (resource, "create_urn", _direct_urns),
                   (_types, "resource_types", _cached_per_class), (rpc, "serialize_property", _plain_values_directly),
                   (rpc, "deserialize_properties", _created_values_as_read),
                   (rpc, "translate_output_properties", _names_kept),
-                  (rpc, "contains_unknowns", _unknowns_found_directly))
+                  (rpc, "contains_unknowns", _unknowns_found_directly),
+                  (resource, "_resolve_depends_on_urns", _plain_dependency_lists),
+                  (pulumi.log, "debug", _debug_lines_unsent))
 
 
 @contextlib.contextmanager
