@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from ops.restore.labels import DRILL_LABELS
 from ops.restore.cronjob import RestoreDrillJobSpec
 from recovery.settings import Autoscaler, RateLimit
@@ -49,6 +48,7 @@ from .postgres.component import RETENTION_POD, PostgresArgs, PostgresCluster
 from .postgres.operator import CnpgOperator, OperatorSpec
 from .postgres.rds import RdsSpec
 from .postgres.tuning import Tuning, rds_parameters
+from .random_tls_postgresql import random_password
 from .redis import manifests as redis_manifests
 from .redis.component import RedisSentinel
 from .redis.component import workloads as redis_workloads
@@ -133,8 +133,7 @@ class LangGraphPlatform(pulumi.ComponentResource):
         self.recovery_spec = self._recovery_spec() if self._recovery_on() else None
         self.drill_spec = self._drill_spec() if config.operations.restore_drill else None
         # Alertmanager authenticates to auto-recovery with it: made here, handed to both.
-        self.recovery_token = (random.RandomPassword(f"{name}-recovery-token", length=48, special=False,
-                                                     opts=pulumi.ResourceOptions(parent=self)).result
+        self.recovery_token = (random_password(f"{name}-recovery-token", 48, pulumi.ResourceOptions(parent=self)).result
                                if self.recovery_spec else None)
 
         cert_manager = None

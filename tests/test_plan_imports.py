@@ -1,10 +1,12 @@
-"""The plan loads no pulumi_aws module, no typed Kubernetes class, no Helm or YAML module and no
-Grafana dashboard v2 model, and what it registers in their place (`components.aws`,
-`components.helm`) is what the typed classes and functions send the engine.
+"""The plan loads no module of pulumi_aws, pulumi_random, pulumi_tls or pulumi_postgresql, no typed
+Kubernetes class, no Helm or YAML module and no Grafana dashboard v2 model, and what it registers
+in their place (`components.aws`, `components.random_tls_postgresql`, `components.helm`) is what
+the typed classes and functions send the engine.
 
 Loading pulumi_aws's typed classes cost about a second of every prod plan, the Helm and YAML
-modules (and `requests` with them) about a tenth, the dashboard v2 models (which the Grafana
-SDK's panel builders load) about 0.017 s; the first test keeps that from coming back
+modules (and `requests` with them) about a tenth, the random, tls and postgresql packages about
+0.025 s, the dashboard v2 models (which the Grafana SDK's panel builders load) about 0.017 s;
+the first test keeps that from coming back
 unnoticed. The others compare, request by request, what the engine receives from each typed
 class the program stood in for and from ours, so an upgrade that adds a secret, an alias, an
 input or an output to one of them fails here rather than drifting silently.
@@ -23,11 +25,13 @@ import pulumi
 import pytest
 from google.protobuf import json_format
 
-from components import helm
-from components.aws import TYPES
+from components import aws, helm, random_tls_postgresql
 from tools import mock_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every type registered by token, whichever package it is of.
+TYPES = aws.TYPES | random_tls_postgresql.TYPES
+REPLACED_PACKAGES = ("pulumi_aws", "pulumi_random", "pulumi_tls", "pulumi_postgresql")
 
 # In a fresh interpreter: plan prod as `python -m tools.plan prod` does (its `main`), then report
 # which of the modules in question were executed. A lazily imported module sits in sys.modules
@@ -38,8 +42,8 @@ from tools.plan import main
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(["prod"]) == 0
 print(json.dumps(sorted(name for name, module in sys.modules.items()
-                        if name.split(".")[0] in ("pulumi_aws", "pulumi_kubernetes", "requests",
-                                                  "grafana_foundation_sdk")
+                        if name.split(".")[0] in ("pulumi_aws", "pulumi_random", "pulumi_tls", "pulumi_postgresql",
+                                                  "pulumi_kubernetes", "requests", "grafana_foundation_sdk")
                         and type(module).__name__ != "_LazyModule")))
 """
 
@@ -52,24 +56,25 @@ def _typed_kubernetes_modules(names: list[str]) -> list[str]:
     return [name for name in names if name.split(".")[:2] in groups]
 
 
-def test_the_prod_plan_imports_no_pulumi_aws_no_typed_kubernetes_classes_and_no_dashboard_v2():
+def test_the_prod_plan_imports_no_replaced_package_no_typed_kubernetes_class_and_no_dashboard_v2():
     result = subprocess.run([sys.executable, "-c", PLAN_THEN_LIST_MODULES], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout)
     assert "pulumi_kubernetes" in loaded, "the check must see the modules the plan does load"
-    assert [name for name in loaded if name.split(".")[0] in ("pulumi_aws", "requests")] == []
+    assert [name for name in loaded if name.split(".")[0] in (*REPLACED_PACKAGES, "requests")] == []
     assert _typed_kubernetes_modules(loaded) == []
     assert "grafana_foundation_sdk.models.dashboard" in loaded
     assert [name for name in loaded if name.split(".")[-1].startswith("dashboardv2")] == []
 
 
-# --- AwsResource against the typed classes ---------------------------------------------------------
+# --- resources registered by token against the typed classes --------------------------------------
 
 def _typed_class(token: str) -> type[pulumi.CustomResource]:
-    """`aws:s3/bucket:Bucket` -> pulumi_aws.s3.Bucket."""
-    module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
-    return getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    """`aws:s3/bucket:Bucket` -> pulumi_aws.s3.Bucket, `random:index/randomString:RandomString` ->
+    pulumi_random.RandomString."""
+    package, module, name = token.split(":")[0], token.split(":")[1].split("/")[0], token.split(":")[2]
+    return getattr(importlib.import_module(f"pulumi_{package}" + ("" if module == "index" else f".{module}")), name)
 
 
 def _args_class(cls: type) -> type:
@@ -111,18 +116,25 @@ PROGRAM = """
 import importlib
 import json
 import pulumi
+import pulumi_postgresql
 from components.aws import AwsResource, invoke
+from components.random_tls_postgresql import Resource, postgresql_provider
 
 config = pulumi.Config()
 for token, inputs in json.loads(config.require("inputs")).items():
-    module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
-    typed = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    package, module, name = token.split(":")[0], token.split(":")[1].split("/")[0], token.split(":")[2]
+    typed = getattr(importlib.import_module(f"pulumi_{package}" + ("" if module == "index" else f".{module}")), name)
     snake = json.loads(config.require("snake"))[token]
     typed(f"typed-{token}", **{snake[key]: value for key, value in inputs.items()})
-    AwsResource(token, f"generic-{token}", inputs)
+    (AwsResource if package == "aws" else Resource)(token, f"generic-{token}", inputs)
 for token, (module, function, kwargs, args) in json.loads(config.require("invokes")).items():
     getattr(importlib.import_module(module), function)(**kwargs)
     invoke(token, args)
+pulumi_postgresql.Provider("typed-postgresql", host="db", port=5432, username="admin", password="pw", sslmode="require",
+                           superuser=False, database="postgres", connect_timeout=15, max_connections=4)
+postgresql_provider("generic-postgresql", {"host": "db", "port": 5432, "username": "admin", "password": "pw",
+                                           "sslmode": "require", "superuser": False, "database": "postgres",
+                                           "connectTimeout": 15, "maxConnections": 4})
 """
 
 
@@ -148,13 +160,13 @@ def _engine_requests(program: Path, source: str, config: dict[str, str]) -> dict
 
 @pytest.fixture(scope="module")
 def requests(tmp_path_factory) -> dict[str, list[dict]]:
-    """What the engine got from the AWS program above."""
+    """What the engine got from the program above."""
     inputs = {token: _sample_inputs(token) for token in TYPES}
     snake = {token: {engine: python for python, engine in _engine_names(_args_class(_typed_class(token))).items()}
              for token in TYPES}
     config = {f"proj:{key}": json.dumps(value) for key, value in
               {"inputs": inputs, "snake": snake, "invokes": INVOKES}.items()}
-    return _engine_requests(tmp_path_factory.mktemp("aws-types"), PROGRAM, config)
+    return _engine_requests(tmp_path_factory.mktemp("token-types"), PROGRAM, config)
 
 
 def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
@@ -168,15 +180,25 @@ def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
     return found
 
 
-def test_aws_resources_send_the_engine_what_the_typed_classes_send(requests):
+def test_resources_by_token_send_the_engine_what_the_typed_classes_send(requests):
     typed, generic = _by_name(requests["register"], "typed-"), _by_name(requests["register"], "generic-")
-    assert sorted(typed) == sorted(TYPES)
-    for token in TYPES:
+    assert sorted(typed) == sorted([*TYPES, "postgresql"])
+    for token in [*TYPES, "postgresql"]:
         assert generic[token] | {"name": ""} == typed[token] | {"name": ""}, token
     # What makes the comparison worth having: each kind of addition appears somewhere.
     assert typed["aws:rds/instance:Instance"]["additionalSecretOutputs"] == ["password", "passwordWo"]
     assert typed["aws:s3/bucket:Bucket"]["aliases"] and typed["aws:s3/bucket:Bucket"]["version"]
     assert typed["aws:rds/subnetGroup:SubnetGroup"]["object"]["description"] == "Managed by Pulumi"
+    assert typed["random:index/randomPassword:RandomPassword"]["additionalSecretOutputs"] == ["bcryptHash", "result"]
+    assert typed["postgresql:index/defaultPrivileges:DefaultPrivileges"]["aliases"]
+    # The provider's inputs as the typed class sends them: all strings, the password secret.
+    assert typed["postgresql"]["object"]["port"] == "5432" and typed["postgresql"]["object"]["superuser"] == "false"
+    assert typed["postgresql"]["additionalSecretOutputs"] == ["password"] and typed["postgresql"]["version"]
+
+
+def test_the_postgresql_provider_needs_what_the_typed_class_would_read_from_the_environment():
+    with pytest.raises(ValueError, match="sslmode"):
+        random_tls_postgresql.postgresql_provider("pg", {"host": "db", "connectTimeout": 15})
 
 
 def test_invokes_send_the_engine_what_the_typed_functions_send(requests):

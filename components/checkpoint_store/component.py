@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
-import pulumi_random as random
 
 from ..connections import Endpoint
 from ..kube import KubeObject
 from ..namespace import Workload
+from ..random_tls_postgresql import Resource, random_password
 from . import s3 as s3_backend
 from . import s3_settings
 from . import seaweedfs as weed
@@ -123,8 +123,9 @@ def store_workloads(params: CheckpointStoreParams) -> tuple[Workload, ...]:
 def _key_pair(name: str, parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """A generated access key id (20 upper-case letters and digits, as AWS's look) and secret key."""
     opts = pulumi.ResourceOptions(parent=parent)
-    key_id = random.RandomString(f"{name}-access-key", length=20, special=False, lower=False, opts=opts)
-    secret = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=opts)
+    key_id = Resource("random:index/randomString:RandomString", f"{name}-access-key",
+                      {"length": 20, "special": False, "lower": False}, opts)
+    secret = random_password(f"{name}-secret-key", 40, opts)
     return pulumi.Output.secret(key_id.result), pulumi.Output.secret(secret.result)
 
 

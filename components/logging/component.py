@@ -12,14 +12,13 @@ import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_random as random
-import pulumi_tls as tls
 
 from .. import helm
 from ..connections import Endpoint
 from ..kube import KubeObject
 from ..namespace import POD_SECURITY_VERSION, Tier, Workload, register_namespace
 from ..pins import CHARTS
+from ..random_tls_postgresql import Resource, random_password
 from . import eck_manifests as m
 
 # Long enough that it is renewed by a `pulumi up` (early_renewal) long before it expires; ECK
@@ -72,13 +71,13 @@ class Logging(pulumi.ComponentResource):
             pod_security="privileged", pod_security_version=pod_security_version), self)
 
         # The operator's global CA; clients get its certificate.
-        key = tls.PrivateKey(f"{name}-ca-key", algorithm="RSA", rsa_bits=3072, opts=child)
-        ca = tls.SelfSignedCert(
-            f"{name}-ca", private_key_pem=key.private_key_pem, is_ca_certificate=True,
-            validity_period_hours=CA_VALIDITY_HOURS, early_renewal_hours=CA_EARLY_RENEWAL_HOURS,
-            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
-            subject=tls.SelfSignedCertSubjectArgs(common_name="langgraph-logging-ca", organization="langgraph-platform"),
-            opts=child)
+        key = Resource("tls:index/privateKey:PrivateKey", f"{name}-ca-key", {"algorithm": "RSA", "rsaBits": 3072},
+                       child)
+        ca = Resource("tls:index/selfSignedCert:SelfSignedCert", f"{name}-ca", {
+            "privateKeyPem": key.private_key_pem, "isCaCertificate": True,
+            "validityPeriodHours": CA_VALIDITY_HOURS, "earlyRenewalHours": CA_EARLY_RENEWAL_HOURS,
+            "allowedUses": ["cert_signing", "crl_signing", "digital_signature"],
+            "subject": {"commonName": "langgraph-logging-ca", "organization": "langgraph-platform"}}, child)
         certificate = ca.cert_pem
 
         in_operator_ns = pulumi.ResourceOptions(parent=self, depends_on=[operator_ns])
@@ -139,7 +138,7 @@ class Logging(pulumi.ComponentResource):
               ready: list[pulumi.Resource]) -> pulumi.Output[str]:
         """A file-realm user with a generated password; its Secret joins `ready` (Elasticsearch waits for it)."""
         # Alphanumeric: safe in Fluent Bit's config expansion and in HTTP basic auth without escaping.
-        password = pulumi.Output.secret(random.RandomPassword(
-            f"{name}-{user}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)).result)
+        password = pulumi.Output.secret(random_password(f"{name}-{user}-password", 32,
+                                                        pulumi.ResourceOptions(parent=self)).result)
         ready.append(KubeObject(f"{name}-{user}-user", m.user_secret(spec, user, role, password), opts))
         return password

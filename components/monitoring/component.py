@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_random as random
 
 from components import helm, netpol
 from components.kube import KubeObject
 from components.namespace import ComputeResources, Tier, Workload, register_namespace
 from components.pins import CHARTS
+from components.random_tls_postgresql import random_password
 
 from . import alertmanager, dashboards, datasources, rules
 
@@ -180,8 +180,7 @@ class Monitoring(pulumi.ComponentResource):
             "metadata": {"name": RECEIVERS_SECRET, "namespace": ns_name, "labels": LABELS},
             "stringData": {key: pulumi.Output.secret(value) for key, value in sorted(spec.receiver_secrets.items())},
         }, inside)
-        admin_password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
-                                               opts=pulumi.ResourceOptions(parent=self))
+        admin_password = random_password(f"{name}-grafana-admin", 32, pulumi.ResourceOptions(parent=self))
         admin = KubeObject(f"{name}-grafana-admin", {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": GRAFANA_ADMIN_SECRET, "namespace": ns_name, "labels": LABELS},

@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_random as random
 
 from components import netpol
 from components.aws import invoke
 from components.connections import Endpoint
 from components.kube import KubeObject
 from components.namespace import ComputeResources
+from components.random_tls_postgresql import Resource, random_password
 from stackconfig.quantity import parse_quantity
 
 from . import cnpg, retention
@@ -83,9 +83,9 @@ def _url(user: str, password: pulumi.Input[str], host: pulumi.Input[str], databa
         "postgresql://{0}:{1}@{2}:5432/{3}?sslmode=require", user, password, host, database))
 
 
-def _password(name: str, parent: pulumi.Resource) -> random.RandomPassword:
+def _password(name: str, parent: pulumi.Resource) -> Resource:
     # Alphanumeric: safe in URLs and libpq keywords without escaping.
-    return random.RandomPassword(name, length=40, special=False, opts=pulumi.ResourceOptions(parent=parent))
+    return random_password(name, 40, pulumi.ResourceOptions(parent=parent))
 
 
 class PostgresCluster(pulumi.ComponentResource):

@@ -1,4 +1,4 @@
-"""Roles, the database, grants, default privileges and pg_stat_statements, with pulumi-postgresql.
+"""Roles, the database, grants, default privileges and pg_stat_statements, with the postgresql provider.
 
 The provider connects to `postgres.admin_host:admin_port`: a tunnel the deployer opens before
 `pulumi up` (kubectl port-forward to CloudNativePG's `-rw` Service, or SSM / a bastion to RDS; see
@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_postgresql as postgresql
+
+from ..random_tls_postgresql import Resource, postgresql_provider
+
+GRANT = "postgresql:index/grant:Grant"
 
 
 @dataclass(frozen=True)
@@ -47,35 +50,42 @@ class RolePasswords:
 def manage_roles(name: str, spec: RolesSpec, admin_password: pulumi.Input[str], passwords: RolePasswords,
                  parent: pulumi.Resource, depends_on: list[pulumi.Resource]) -> pulumi.ProviderResource:
     """Registers the provider and every role, grant and extension as children of `parent`."""
-    provider = postgresql.Provider(
-        f"{name}-admin", host=spec.admin_host, port=spec.admin_port, username=spec.admin_user,
-        password=admin_password, sslmode="require", superuser=spec.admin_is_superuser, database="postgres",
-        connect_timeout=15, opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on))
+    provider = postgresql_provider(f"{name}-admin", {
+        "host": spec.admin_host, "port": spec.admin_port, "username": spec.admin_user, "password": admin_password,
+        "sslmode": "require", "superuser": spec.admin_is_superuser, "database": "postgres", "connectTimeout": 15,
+    }, pulumi.ResourceOptions(parent=parent, depends_on=depends_on))
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
     names = spec.names
     created: list[pulumi.Resource] = []
     if spec.create_app_role:
-        app = postgresql.Role(f"{name}-role-app", name=names.app, login=True, password=passwords.app,
-                              connection_limit=spec.app_connection_limit, opts=opts)
-        database = postgresql.Database(f"{name}-database", name=spec.database, owner=app.name,
-                                       opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[app])))
+        app = _role(f"{name}-role-app", names.app, passwords.app, spec.app_connection_limit, opts)
+        database = Resource("postgresql:index/database:Database", f"{name}-database",
+                            {"name": spec.database, "owner": app.name},
+                            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[app])))
         created += [app, database]
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=created))
-    readonly = postgresql.Role(f"{name}-role-readonly", name=names.readonly, login=True, password=passwords.readonly,
-                               connection_limit=spec.readonly_connection_limit, opts=after)
-    monitor = postgresql.Role(f"{name}-role-monitor", name=names.monitor, login=True, password=passwords.monitor,
-                              connection_limit=spec.monitor_connection_limit, opts=after)
-    postgresql.GrantRole(f"{name}-monitor-pg-monitor", role=monitor.name, grant_role="pg_monitor", opts=after)
+    readonly = _role(f"{name}-role-readonly", names.readonly, passwords.readonly, spec.readonly_connection_limit,
+                     after)
+    monitor = _role(f"{name}-role-monitor", names.monitor, passwords.monitor, spec.monitor_connection_limit, after)
+    Resource("postgresql:index/grantRole:GrantRole", f"{name}-monitor-pg-monitor",
+             {"role": monitor.name, "grantRole": "pg_monitor"}, after)
     for role, key in ((readonly, "readonly"), (monitor, "monitor")):
-        postgresql.Grant(f"{name}-{key}-connect", database=spec.database, role=role.name, object_type="database",
-                         privileges=["CONNECT"], opts=after)
-    postgresql.Grant(f"{name}-readonly-schema", database=spec.database, schema="public", role=readonly.name,
-                     object_type="schema", privileges=["USAGE"], opts=after)
-    postgresql.Grant(f"{name}-readonly-tables", database=spec.database, schema="public", role=readonly.name,
-                     object_type="table", privileges=["SELECT"], opts=after)
+        Resource(GRANT, f"{name}-{key}-connect", {"database": spec.database, "role": role.name,
+                                                  "objectType": "database", "privileges": ["CONNECT"]}, after)
+    Resource(GRANT, f"{name}-readonly-schema", {"database": spec.database, "schema": "public", "role": readonly.name,
+                                                "objectType": "schema", "privileges": ["USAGE"]}, after)
+    Resource(GRANT, f"{name}-readonly-tables", {"database": spec.database, "schema": "public", "role": readonly.name,
+                                                "objectType": "table", "privileges": ["SELECT"]}, after)
     # Tables the server's migrations create later, as the app role, are readable too.
-    postgresql.DefaultPrivileges(f"{name}-readonly-future-tables", database=spec.database, schema="public",
-                                 owner=names.app, role=readonly.name, object_type="table", privileges=["SELECT"],
-                                 opts=after)
-    postgresql.Extension(f"{name}-pg-stat-statements", name="pg_stat_statements", database=spec.database, opts=after)
+    Resource("postgresql:index/defaultPrivileges:DefaultPrivileges", f"{name}-readonly-future-tables",
+             {"database": spec.database, "schema": "public", "owner": names.app, "role": readonly.name,
+              "objectType": "table", "privileges": ["SELECT"]}, after)
+    Resource("postgresql:index/extension:Extension", f"{name}-pg-stat-statements",
+             {"name": "pg_stat_statements", "database": spec.database}, after)
     return provider
+
+
+def _role(name: str, role: str, password: pulumi.Input[str], connection_limit: int,
+          opts: pulumi.ResourceOptions) -> Resource:
+    return Resource("postgresql:index/role:Role", name,
+                    {"name": role, "login": True, "password": password, "connectionLimit": connection_limit}, opts)

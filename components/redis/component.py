@@ -8,11 +8,11 @@ ElastiCache), and `endpoints` (where clients connect, for their NetworkPolicy eg
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
 
 from components.connections import Endpoint
 from components.kube import KubeObject
 from components.namespace import ComputeResources, Workload, combined
+from components.random_tls_postgresql import random_password
 
 from . import manifests
 from .sentinel_config import REDIS_PORT, SENTINEL_PORT, RedisSentinelSpec
@@ -39,8 +39,7 @@ class RedisSentinel(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("langgraph:platform:RedisSentinel", name, None, opts)
         # Letters and digits only: the password goes verbatim into config lines and HAProxy's AUTH check.
-        password = random.RandomPassword(f"{name}-password", length=32, special=False,
-                                         opts=pulumi.ResourceOptions(parent=self))
+        password = random_password(f"{name}-password", 32, pulumi.ResourceOptions(parent=self))
         secret = KubeObject(f"{name}-password", {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": spec.password_secret, "namespace": spec.namespace, "labels": dict(spec.labels)},

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_random as random
 
 from components.aws import AwsResource, invoke
 from components.connections import Endpoint
+from components.random_tls_postgresql import random_password
 
 PORT = 6379
 
@@ -60,7 +60,7 @@ class ElastiCacheRedis(pulumi.ComponentResource):
         key = AwsResource("aws:kms/key:Key", f"{name}-key", {
             "description": f"{name}: ElastiCache at rest", "enableKeyRotation": True, "deletionWindowInDays": 30},
             stateful)
-        token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
+        token = random_password(f"{name}-auth-token", 64, child)
         cluster = invoke("aws:eks/getCluster:getCluster", {"name": spec.eks_cluster_name},
                          pulumi.InvokeOutputOptions(parent=self))
         group = AwsResource("aws:ec2/securityGroup:SecurityGroup", f"{name}-sg", {
