@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import pulumi
 from packaging.version import Version
@@ -95,21 +96,52 @@ class TokenResource(pulumi.CustomResource):
                 setattr(self, _snake(key), getattr(self, key))
 
 
-class TokenProvider(pulumi.ProviderResource):
-    """A provider of `package` registered as its typed `Provider` class registers it: the inputs
-    the class types as other than strings (`json_inputs`) sent as JSON (`5432` as `"5432"`),
-    `secrets` sent as secrets and kept secret in its state, under the provider version."""
+def env_text(name: str) -> str | None:
+    return os.environ.get(name)
 
-    def __init__(self, package: str, name: str, inputs: dict[str, Any], json_inputs: tuple[str, ...] = (),
-                 secrets: tuple[str, ...] = (), opts: pulumi.ResourceOptions | None = None):
+
+def env_bool(name: str) -> bool | None:
+    """As the typed classes read a boolean setting: Go's spellings of true and false, else unset."""
+    text = os.environ.get(name)
+    return {"1": True, "t": True, "T": True, "true": True, "TRUE": True, "True": True, "0": False, "f": False,
+            "F": False, "false": False, "FALSE": False, "False": False}.get(text) if text is not None else None
+
+
+def env_int(name: str) -> int | None:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class TypedProvider:
+    """What a provider package's typed `Provider` class does with its inputs."""
+
+    json_inputs: tuple[str, ...] = ()
+    """Inputs it types as other than strings: sent as JSON (`5432` as `"5432"`)."""
+    secrets: tuple[str, ...] = ()
+    """Inputs sent as secrets, and kept secret in the provider's state."""
+    env_defaults: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    """Inputs it reads from the environment of `pulumi up` when the program gives none."""
+
+
+class TokenProvider(pulumi.ProviderResource):
+    """The provider of `package`, registered as its typed `Provider` class registers it."""
+
+    def __init__(self, package: str, declared: TypedProvider, name: str, inputs: dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
         props: dict[str, Any] = dict(inputs)
-        for key, value in inputs.items():
-            if value is not None and key in json_inputs:
+        for key, default in declared.env_defaults.items():
+            if props.get(key) is None:
+                props[key] = default()
+        for key, value in props.items():
+            if value is not None and key in declared.json_inputs:
                 props[key] = pulumi.Output.from_input(value).apply(pulumi.runtime.to_json)
-            elif value is not None and key in secrets:
+            elif value is not None and key in declared.secrets:
                 props[key] = pulumi.Output.secret(value)
         options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(version=provider_version(package)), opts)
-        if secrets:
+        if declared.secrets:
             options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
-                additional_secret_outputs=list(secrets)))
+                additional_secret_outputs=list(declared.secrets)))
         super().__init__(package, name, props, options)

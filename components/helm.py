@@ -11,8 +11,8 @@ with what `pulumi_kubernetes.helm.v3.Release` and `.yaml.v2.ConfigFile` send.
 from __future__ import annotations
 
 import pulumi
-from pulumi_kubernetes import _utilities
 
+from .kube import PROVIDER_OPTIONS
 from .pins import Chart
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -28,8 +28,8 @@ RELEASE_PROPERTIES = (
 
 
 def _provider_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    """The typed classes' options: the provider's version (and download URL) under the caller's."""
-    return pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
+    """The typed classes' options: the provider's version under the caller's."""
+    return pulumi.ResourceOptions.merge(PROVIDER_OPTIONS, opts)
 
 
 class HelmRelease(pulumi.CustomResource):

@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 from ops.restore.labels import DRILL_LABELS
 from ops.restore.cronjob import RestoreDrillJobSpec
 from recovery.settings import Autoscaler, RateLimit
@@ -34,6 +33,7 @@ from .connections import Endpoint
 from .delivery import DeliverySpec, ProgressiveDelivery
 from .edge import Edge, EdgeArgs
 from .keda import Keda, KedaSpec
+from .kube import kubernetes_provider
 from .logging.component import Logging
 from .logging.eck_manifests import LoggingSpec
 from .monitoring import alertmanager as am
@@ -124,8 +124,9 @@ class LangGraphPlatform(pulumi.ComponentResource):
         self.settings, self.secrets = args.settings, args.secrets
         config = self.settings.config
         self.prod = config.environment == "prod"
-        provider = k8s.Provider(f"{name}-kubernetes", context=config.kubernetes.context, enable_server_side_apply=True,
-                                opts=pulumi.ResourceOptions(parent=self))
+        provider = kubernetes_provider(f"{name}-kubernetes", {"context": config.kubernetes.context,
+                                                              "enableServerSideApply": True},
+                                       pulumi.ResourceOptions(parent=self))
         self.children = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
         self.pod_security_version = f"v{config.kubernetes.version}"
         self.app_labels = {"app.kubernetes.io/name": config.app.name}

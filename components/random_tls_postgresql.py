@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from .by_token import TokenProvider, TokenResource, TypedClass
+from .by_token import TokenProvider, TokenResource, TypedClass, TypedProvider, env_int, env_text
 
 # The types the program registers, as pulumi-random 4, pulumi-tls 5 and pulumi-postgresql 3
 # declare them (the `_internal_init` of each class).
@@ -46,12 +46,13 @@ def random_password(name: str, length: int, opts: pulumi.ResourceOptions | None 
     return Resource("random:index/randomPassword:RandomPassword", name, {"length": length, "special": False}, opts)
 
 
+POSTGRESQL_PROVIDER = TypedProvider(
+    json_inputs=("awsRdsIamAuth", "azureIdentityAuth", "clientcert", "connectTimeout", "maxConnections", "port",
+                 "superuser"),
+    secrets=("password",),
+    env_defaults={"connectTimeout": lambda: env_int("PGCONNECT_TIMEOUT") or 180, "sslmode": lambda: env_text("PGSSLMODE")})
+
+
 def postgresql_provider(name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> TokenProvider:
-    """The postgresql provider with `inputs` named as the engine receives them (`connectTimeout`).
-    The typed class reads PGSSLMODE and PGCONNECT_TIMEOUT for `sslmode` and `connectTimeout` when
-    they are not given: give both."""
-    if inputs.get("sslmode") is None or inputs.get("connectTimeout") is None:
-        raise ValueError("the postgresql provider needs `sslmode` and `connectTimeout`")
-    return TokenProvider("postgresql", name, inputs, opts=opts, secrets=("password",),
-                         json_inputs=("awsRdsIamAuth", "azureIdentityAuth", "clientcert", "connectTimeout",
-                                      "maxConnections", "port", "superuser"))
+    """The postgresql provider, `inputs` named as the engine receives them (`connectTimeout`)."""
+    return TokenProvider("postgresql", POSTGRESQL_PROVIDER, name, inputs, opts)

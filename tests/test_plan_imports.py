@@ -1,21 +1,22 @@
-"""The plan loads no module of pulumi_aws, pulumi_random, pulumi_tls or pulumi_postgresql, no typed
-Kubernetes class, no Helm or YAML module and no Grafana dashboard v2 model, and what it registers
-in their place (`components.aws`, `components.random_tls_postgresql`, `components.helm`) is what
-the typed classes and functions send the engine.
+"""The plan loads no provider package (pulumi_aws, pulumi_kubernetes, pulumi_random, pulumi_tls,
+pulumi_postgresql), no Helm or YAML renderer and no Grafana dashboard v2 model, and what it
+registers in their place (`components.aws`, `components.kube`, `components.random_tls_postgresql`,
+`components.helm`) is what the typed classes and functions send the engine.
 
 Loading pulumi_aws's typed classes cost about a second of every prod plan, the Helm and YAML
-modules (and `requests` with them) about a tenth, the random, tls and postgresql packages about
-0.025 s, the dashboard v2 models (which the Grafana SDK's panel builders load) about 0.017 s;
-the first test keeps that from coming back
-unnoticed. The others compare, request by request, what the engine receives from each typed
-class the program stood in for and from ours, so an upgrade that adds a secret, an alias, an
-input or an output to one of them fails here rather than drifting silently.
+modules (and `requests` with them) about a tenth, the other provider packages about 0.035 s, the
+dashboard v2 models (which the Grafana SDK's panel builders load) about 0.017 s; the first test
+keeps that from coming back unnoticed. The others compare, request by request, what the engine
+receives from each typed class the program stood in for and from ours, so an upgrade that adds a
+secret, an alias, an input, an output or a setting read from the environment to one of them fails
+here rather than drifting silently.
 """
 from __future__ import annotations
 
 import importlib
 import inspect
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -31,7 +32,7 @@ from tools import mock_engine
 ROOT = Path(__file__).resolve().parent.parent
 # Every type registered by token, whichever package it is of.
 TYPES = aws.TYPES | random_tls_postgresql.TYPES
-REPLACED_PACKAGES = ("pulumi_aws", "pulumi_random", "pulumi_tls", "pulumi_postgresql")
+REPLACED_PACKAGES = ("pulumi_aws", "pulumi_kubernetes", "pulumi_random", "pulumi_tls", "pulumi_postgresql")
 
 # In a fresh interpreter: plan prod as `python -m tools.plan prod` does (its `main`), then report
 # which of the modules in question were executed. A lazily imported module sits in sys.modules
@@ -48,23 +49,13 @@ print(json.dumps(sorted(name for name, module in sys.modules.items()
 """
 
 
-def _typed_kubernetes_modules(names: list[str]) -> list[str]:
-    """The typed Kubernetes API groups' modules (`pulumi_kubernetes.core`, `...apps.v1.Deployment`),
-    and the Helm and YAML ones, which load the provider's client-side renderers."""
-    groups = (["pulumi_kubernetes", "core"], ["pulumi_kubernetes", "apps"], ["pulumi_kubernetes", "helm"],
-              ["pulumi_kubernetes", "yaml"])
-    return [name for name in names if name.split(".")[:2] in groups]
-
-
 def test_the_prod_plan_imports_no_replaced_package_no_typed_kubernetes_class_and_no_dashboard_v2():
     result = subprocess.run([sys.executable, "-c", PLAN_THEN_LIST_MODULES], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout)
-    assert "pulumi_kubernetes" in loaded, "the check must see the modules the plan does load"
+    assert "grafana_foundation_sdk.models.dashboard" in loaded, "the check must see the modules the plan loads"
     assert [name for name in loaded if name.split(".")[0] in (*REPLACED_PACKAGES, "requests")] == []
-    assert _typed_kubernetes_modules(loaded) == []
-    assert "grafana_foundation_sdk.models.dashboard" in loaded
     assert [name for name in loaded if name.split(".")[-1].startswith("dashboardv2")] == []
 
 
@@ -116,8 +107,10 @@ PROGRAM = """
 import importlib
 import json
 import pulumi
+import pulumi_kubernetes
 import pulumi_postgresql
 from components.aws import AwsResource, invoke
+from components.kube import kubernetes_provider
 from components.random_tls_postgresql import Resource, postgresql_provider
 
 config = pulumi.Config()
@@ -135,7 +128,15 @@ pulumi_postgresql.Provider("typed-postgresql", host="db", port=5432, username="a
 postgresql_provider("generic-postgresql", {"host": "db", "port": 5432, "username": "admin", "password": "pw",
                                            "sslmode": "require", "superuser": False, "database": "postgres",
                                            "connectTimeout": 15, "maxConnections": 4})
+# The settings each provider reads from the environment (see ENVIRONMENT) when they are not given.
+pulumi_postgresql.Provider("typed-postgresql-from-env", host="db")
+postgresql_provider("generic-postgresql-from-env", {"host": "db"})
+pulumi_kubernetes.Provider("typed-kubernetes", context="ctx", enable_server_side_apply=True)
+kubernetes_provider("generic-kubernetes", {"context": "ctx", "enableServerSideApply": True})
 """
+ENVIRONMENT = {"PGSSLMODE": "verify-full", "PGCONNECT_TIMEOUT": "7", "KUBECONFIG": "kubeconfig-path",
+               "PULUMI_K8S_DELETE_UNREACHABLE": "true", "PULUMI_K8S_SUPPRESS_HELM_HOOK_WARNINGS": "0",
+               "PULUMI_K8S_ENABLE_PATCH_FORCE": "not-a-boolean", "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY": "false"}
 
 
 def _engine_requests(program: Path, source: str, config: dict[str, str]) -> dict[str, list[dict]]:
@@ -166,7 +167,12 @@ def requests(tmp_path_factory) -> dict[str, list[dict]]:
              for token in TYPES}
     config = {f"proj:{key}": json.dumps(value) for key, value in
               {"inputs": inputs, "snake": snake, "invokes": INVOKES}.items()}
-    return _engine_requests(tmp_path_factory.mktemp("token-types"), PROGRAM, config)
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in [name for name in os.environ if name.startswith(("PG", "PULUMI_K8S_", "KUBECONFIG"))]:
+            patch.delenv(variable)
+        for variable, value in ENVIRONMENT.items():
+            patch.setenv(variable, value)
+        return _engine_requests(tmp_path_factory.mktemp("token-types"), PROGRAM, config)
 
 
 def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
@@ -182,8 +188,9 @@ def _by_name(registered: list[dict], prefix: str) -> dict[str, dict]:
 
 def test_resources_by_token_send_the_engine_what_the_typed_classes_send(requests):
     typed, generic = _by_name(requests["register"], "typed-"), _by_name(requests["register"], "generic-")
-    assert sorted(typed) == sorted([*TYPES, "postgresql"])
-    for token in [*TYPES, "postgresql"]:
+    providers = ["kubernetes", "postgresql", "postgresql-from-env"]
+    assert sorted(typed) == sorted([*TYPES, *providers])
+    for token in [*TYPES, *providers]:
         assert generic[token] | {"name": ""} == typed[token] | {"name": ""}, token
     # What makes the comparison worth having: each kind of addition appears somewhere.
     assert typed["aws:rds/instance:Instance"]["additionalSecretOutputs"] == ["password", "passwordWo"]
@@ -194,11 +201,12 @@ def test_resources_by_token_send_the_engine_what_the_typed_classes_send(requests
     # The provider's inputs as the typed class sends them: all strings, the password secret.
     assert typed["postgresql"]["object"]["port"] == "5432" and typed["postgresql"]["object"]["superuser"] == "false"
     assert typed["postgresql"]["additionalSecretOutputs"] == ["password"] and typed["postgresql"]["version"]
-
-
-def test_the_postgresql_provider_needs_what_the_typed_class_would_read_from_the_environment():
-    with pytest.raises(ValueError, match="sslmode"):
-        random_tls_postgresql.postgresql_provider("pg", {"host": "db", "connectTimeout": 15})
+    # What the environment filled in: given values win, unparsable booleans count as unset.
+    assert {key: typed["postgresql-from-env"]["object"][key] for key in ("sslmode", "connectTimeout")} == {
+        "sslmode": "verify-full", "connectTimeout": "7"}
+    assert typed["kubernetes"]["object"] == {"context": "ctx", "enableServerSideApply": "true",
+                                             "kubeconfig": "kubeconfig-path", "deleteUnreachable": "true",
+                                             "suppressHelmHookWarnings": "false"}
 
 
 def test_invokes_send_the_engine_what_the_typed_functions_send(requests):
