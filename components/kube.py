@@ -1,4 +1,4 @@
-"""Registering Kubernetes objects with the kubernetes provider by their own apiVersion and kind."""
+"""The kubernetes provider, and Kubernetes objects registered with it by their own apiVersion and kind."""
 
 from __future__ import annotations
 
