@@ -32,3 +32,17 @@ def test_the_bench_compares_the_prod_plan_with_both_baselines_compiled_once():
     assert count > 100
     assert re.search(r"ratio: +[\d.]+ \(target < 3\)", result.stdout)
     assert re.search(rf"{count} bare ConfigMaps: [\d.]+ s, [\d.]+x the empty program", result.stdout)
+
+
+def test_each_figure_is_the_fastest_of_its_samples(monkeypatch, capsys):
+    # Interference only adds time: a slow spell in some samples must not move the figures.
+    from tools import bench
+
+    samples = {"prod": iter([0.9, 0.45, 0.6]), "empty": iter([0.15, 0.4, 0.2]), "floor": iter([0.3, 0.21, 0.5])}
+    monkeypatch.setattr(bench, "sample", lambda which, count=0, env=None: (next(samples[which]), 216)
+                        if count else (1.0, 216))
+    assert bench.main(["--runs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "prod plan:     0.450 s (216 resources; fastest of 3)" in out
+    assert "empty program: 0.150 s" in out and "ratio:         3.00" in out
+    assert "216 bare ConfigMaps: 0.210 s, 1.40x" in out
