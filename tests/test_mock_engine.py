@@ -20,13 +20,17 @@ import threading
 import warnings
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import pulumi
 import pytest
+from google.protobuf import json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi import _types
 from pulumi.runtime import mocks, resource, rpc
+from pulumi.runtime.proto import resource_pb2
 
 from tools import mock_engine
 from tools.mock_aws import EXAMPLE_ACCOUNT_ID
@@ -512,12 +516,6 @@ def _plain(value) -> bool:
 @settings(max_examples=200, deadline=None)
 @given(state=_STATE)
 def test_create_answers_the_run_reads_directly_are_read_as_the_sdk_reads_them(state):
-    from types import SimpleNamespace
-    from unittest import mock
-
-    from google.protobuf import json_format, struct_pb2
-    from pulumi.runtime.proto import resource_pb2
-
     struct = struct_pb2.Struct()
     struct.update(state)
     answer = resource_pb2.RegisterResourceResponse(object=struct).object
@@ -615,9 +613,6 @@ def test_the_programs_dependency_lists_are_resolved_directly(monkeypatch):
 
 @pytest.mark.parametrize("level", [logging.WARNING, logging.DEBUG])
 def test_debug_lines_are_dropped_only_where_the_mock_engine_would_not_log_them(level):
-    from types import SimpleNamespace
-    from unittest import mock
-
     logger = logging.getLogger("mock-engine-debug-test")
     logger.setLevel(level)
     sent = []
