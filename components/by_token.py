@@ -59,6 +59,28 @@ def provider_version(package: str) -> str:
     return semver(importlib.metadata.version(f"pulumi_{package}"))
 
 
+@functools.cache
+def provider_options(package: str) -> pulumi.ResourceOptions:
+    """What every typed class of `package` merges under the caller's options: the provider version
+    (their plugin download URL is None). Built once: `ResourceOptions.merge` copies the options
+    it is given and never changes them."""
+    return pulumi.ResourceOptions(version=provider_version(package))
+
+
+def _typed_options(package: str, opts: pulumi.ResourceOptions | None, former_types: tuple[str, ...] = (),
+                   secrets: tuple[str, ...] = ()) -> pulumi.ResourceOptions:
+    """The options in the typed classes' order: the version under the caller's options, the
+    aliases for former types and the secret outputs over them."""
+    options = pulumi.ResourceOptions.merge(provider_options(package), opts)
+    if former_types:
+        options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(type_=former) for former in former_types]))
+    if secrets:
+        options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(additional_secret_outputs=list(secrets)))
+    return options
+
+
+@functools.cache  # the same few property names, for every resource of a type
 def _snake(name: str) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
@@ -81,17 +103,8 @@ class TokenResource(pulumi.CustomResource):
             if key in props:
                 props[key] = pulumi.Output.secret(props[key])
         props |= {key: None for key in declared.outputs if key not in props}
-        # The order of the typed classes: the version under the caller's options, the aliases and
-        # secret outputs over them.
-        options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(version=provider_version(type_.split(":")[0])),
-                                               opts)
-        if declared.former_types:
-            options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
-                aliases=[pulumi.Alias(type_=former) for former in declared.former_types]))
-        if declared.secrets:
-            options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
-                additional_secret_outputs=list(declared.secrets)))
-        super().__init__(type_, name, props, options)
+        super().__init__(type_, name, props,
+                         _typed_options(type_.split(":")[0], opts, declared.former_types, declared.secrets))
         for key in props:
             if _snake(key) != key:
                 setattr(self, _snake(key), getattr(self, key))
@@ -141,8 +154,4 @@ class TokenProvider(pulumi.ProviderResource):
                 props[key] = pulumi.Output.from_input(value).apply(pulumi.runtime.to_json)
             elif value is not None and key in declared.secrets:
                 props[key] = pulumi.Output.secret(value)
-        options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(version=provider_version(package)), opts)
-        if declared.secrets:
-            options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
-                additional_secret_outputs=list(declared.secrets)))
-        super().__init__(package, name, props, options)
+        super().__init__(package, name, props, _typed_options(package, opts, secrets=declared.secrets))

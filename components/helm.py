@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pulumi
 
-from .kube import PROVIDER_OPTIONS
+from .by_token import provider_options
 from .pins import Chart
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -29,7 +29,7 @@ RELEASE_PROPERTIES = (
 
 def _provider_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """The typed classes' options: the provider's version under the caller's."""
-    return pulumi.ResourceOptions.merge(PROVIDER_OPTIONS, opts)
+    return pulumi.ResourceOptions.merge(provider_options("kubernetes"), opts)
 
 
 class HelmRelease(pulumi.CustomResource):

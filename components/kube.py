@@ -7,12 +7,13 @@ from typing import Any
 
 import pulumi
 
-from .by_token import TokenProvider, TypedProvider, env_bool, env_text, provider_version
+from .by_token import TokenProvider, TypedProvider, env_bool, env_text, provider_options
 
 # The settings the typed `pulumi_kubernetes.Provider` reads from the environment of `pulumi up`
 # when the program gives none (kubeconfig a path, the others booleans sent as JSON).
 _ENV_BOOLEANS = {
-    "deleteUnreachable": "PULUMI_K8S_DELETE_UNREACHABLE", "enableConfigMapMutable": "PULUMI_K8S_ENABLE_CONFIGMAP_MUTABLE",
+    "deleteUnreachable": "PULUMI_K8S_DELETE_UNREACHABLE",
+    "enableConfigMapMutable": "PULUMI_K8S_ENABLE_CONFIGMAP_MUTABLE",
     "enablePatchForce": "PULUMI_K8S_ENABLE_PATCH_FORCE", "enableSecretMutable": "PULUMI_K8S_ENABLE_SECRET_MUTABLE",
     "enableServerSideApply": "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY",
     "skipUpdateUnreachable": "PULUMI_K8S_SKIP_UPDATE_UNREACHABLE",
@@ -24,11 +25,6 @@ KUBERNETES_PROVIDER = TypedProvider(
     json_inputs=("alwaysRender", "helmReleaseSettings", "kubeClientSettings", *_ENV_BOOLEANS),
     env_defaults={"kubeconfig": lambda: env_text("KUBECONFIG"),
                   **{key: functools.partial(env_bool, variable) for key, variable in _ENV_BOOLEANS.items()}})
-
-PROVIDER_OPTIONS = pulumi.ResourceOptions(version=provider_version("kubernetes"))
-"""What the typed classes merge under the caller's options: the provider's version (their plugin
-download URL is None). Merging copies it and never changes it."""
-
 
 def kubernetes_provider(name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> TokenProvider:
     """The kubernetes provider, `inputs` named as the engine receives them (`enableServerSideApply`)."""
@@ -72,7 +68,7 @@ def _moved_aliases(api_version: str, kind: str, aliases: list) -> list[pulumi.Al
 def _provider_options(kind: str) -> pulumi.ResourceOptions:
     """The typed classes' options: the provider's version, and for a Secret its secret outputs.
     Built once per kind: `ResourceOptions.merge` copies the options it is given and never changes them."""
-    options = PROVIDER_OPTIONS
+    options = provider_options("kubernetes")
     if kind == "Secret":
         # As the typed Secret class does: the provider's returned data stays secret too.
         options = pulumi.ResourceOptions.merge(
